@@ -1,0 +1,1 @@
+"""The stand-in's routers, one module per part of NOMAD's API."""

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -336,6 +336,8 @@ class Store:
         self.generation = 0
         # HMAC key for the tokens this server signs; new per server, like a new Keycloak realm
         self.secret = uuid.uuid4().bytes + uuid.uuid4().bytes
+        # run by `close()` before files are removed, e.g. to stop background workers
+        self._close_hooks: list[Callable[[], None]] = []
 
     @property
     def api_version(self) -> ApiVersion:
@@ -410,8 +412,15 @@ class Store:
             if upload.main_author == user_id and not upload.published
         )
 
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Run `hook` when the store closes (background workers stop there)."""
+        self._close_hooks.append(hook)
+
     def close(self) -> None:
-        """Remove every file this store wrote."""
+        """Stop what runs on the store's behalf, then remove every file this store wrote."""
+        for hook in self._close_hooks:
+            hook()
+        self._close_hooks.clear()
         if self._owns_root:
             shutil.rmtree(self.root, ignore_errors=True)
 

@@ -8,6 +8,8 @@ import pytest
 
 from nomadclient.testing import NomadStandIn
 
+pytest_plugins = ["conformance_plugin"]
+
 USERS = {"alice": "alice-password", "bob": "bob-password"}
 
 

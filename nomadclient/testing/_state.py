@@ -124,7 +124,12 @@ class UserRecord:
             "affiliation_address": self.affiliation_address,
             "user_id": self.user_id,
             "username": self.username,
-            "created": format_mongo_time(self.created, api_version),
+            # Keycloak times: 2.0 renders them with `Z`, 1.3 kept the `+00:00` offset
+            "created": (
+                format_mongo_time(self.created, api_version)
+                if api_version == "2.0"
+                else format_index_time(self.created)
+            ),
             "repo_user_id": None,
             "is_admin": self.is_admin,
             "is_oasis_admin": False,

@@ -1,7 +1,794 @@
-"""Routes of the stand-in NOMAD API: entries."""
+"""Routes of the stand-in NOMAD API: entry search, metadata, archives and raw files (§7)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import enum
+import json
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.background import BackgroundTask
+
+from .._archive import archive_json, full_archive, validate_required
+from .._deps import OptionalUser, StoreDep
+from .._errors import NomadError, forbidden
+from .._files import is_safe_basename, iter_file, iter_zip, select_files
+from .._pagination import Direction
+from .._search import (
+    EntryPagination,
+    Node,
+    SearchPage,
+    compile_query,
+    entry_metadata,
+    entry_pagination,
+    matching_entries,
+    parse_query,
+    project_metadata,
+    quantity,
+    search,
+)
+from .._signature import DownloadUser
+from .._state import EntryRecord, Store, UploadRecord, UserRecord, can_read
 
 router = APIRouter()
+
+NOT_VISIBLE = "The entry with the given id does not exist or is not visible to you."
+ARCHIVE_NOT_VISIBLE = "The entry does not exist or is not visible to you."
+NO_ARCHIVE = "The entry does exist, but it has no archive."
+NO_FILE = "The requested file does not exist."
+OWNER_ALL = (
+    "The owner=all is not allowed for this operation as it will search for entries\n"
+    "that you might now be allowed to access."
+)
+
+
+class Owner(str, enum.Enum):
+    """The `owner` values, in NOMAD's order (its 422 messages list them so)."""
+
+    public = "public"
+    all_ = "all"
+    visible = "visible"
+    shared = "shared"
+    user = "user"
+    staging = "staging"
+    admin = "admin"
+
+
+PUBLIC = Owner.public
+
+
+# --------------------------------------------------------------------------------------------
+# request bodies
+
+
+class PaginationBody(BaseModel):
+    """`MetadataPagination` as sent in request bodies."""
+
+    page_size: int | None = 10
+    order_by: str | None = None
+    order: Direction | None = Direction.asc
+    page_after_value: str | None = None
+    page: int | None = None
+    page_offset: int | None = None
+
+
+class RequiredBody(BaseModel):
+    """`MetadataRequired`: quantities to include or exclude."""
+
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+
+
+class FilesBody(BaseModel):
+    """`Files`: which raw files a download contains."""
+
+    compress: bool | None = False
+    glob_pattern: str | None = None
+    re_pattern: str | None = None
+    include_files: list[str] | None = None
+
+
+class WithQueryBody(BaseModel):
+    """The owner and query every entries search body has."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    owner: Owner | None = PUBLIC
+    query: Any = None
+
+
+class MetadataBody(WithQueryBody):
+    """`Metadata`: a search with pagination, `required` and (ignored) aggregations."""
+
+    pagination: PaginationBody | None = None
+    required: RequiredBody | None = None
+    aggregations: dict[str, Any] | None = None
+
+
+class ArchivesBody(WithQueryBody):
+    """`EntriesArchive`: a search returning archives."""
+
+    pagination: PaginationBody | None = None
+    required: Any = "*"
+
+
+class RawBody(WithQueryBody):
+    """`EntriesRaw` / `EntriesArchiveDownload`: a search whose files are zipped."""
+
+    files: FilesBody | None = None
+
+
+class RawDirBody(WithQueryBody):
+    """`EntriesRawDir`: a search listing the entries' files."""
+
+    pagination: PaginationBody | None = None
+
+
+class ArchiveRequestBody(BaseModel):
+    """`EntryArchiveRequest`: the `required` spec for one archive."""
+
+    required: Any = "*"
+
+
+# --------------------------------------------------------------------------------------------
+# shared pieces
+
+
+def _owner(owner: Any) -> str:
+    return str(owner.value if isinstance(owner, enum.Enum) else owner or "public")
+
+
+def _pagination(store: Store, body: PaginationBody | None) -> EntryPagination:
+    body = body or PaginationBody()
+    return entry_pagination(
+        store,
+        page_size=body.page_size,
+        order_by=body.order_by,
+        order=body.order.value if body.order else "asc",
+        page_after_value=body.page_after_value,
+        page=body.page,
+        page_offset=body.page_offset,
+    )
+
+
+def _query_json(node: Node | None) -> dict[str, Any]:
+    return {} if node is None else {"query": node.echo()}
+
+
+def _required_json(required: RequiredBody | None) -> dict[str, Any]:
+    if required is None:
+        return {}
+    return {"required": required.model_dump(exclude_none=True)}
+
+
+def _project(
+    metadata: dict[str, Any], required: RequiredBody | None, order_by: str
+) -> dict[str, Any]:
+    if required is None:
+        return metadata
+    return project_metadata(metadata, required.include, required.exclude, ("entry_id", order_by))
+
+
+def _entry_page_json(
+    store: Store,
+    owner: str,
+    node: Node | None,
+    pagination: EntryPagination,
+    page: SearchPage,
+    required: RequiredBody | None,
+) -> dict[str, Any]:
+    return {
+        "owner": owner,
+        **_query_json(node),
+        "pagination": page.pagination_json(pagination),
+        **_required_json(required),
+        "data": [_project(metadata, required, pagination.order_by) for _, metadata in page.entries],
+    }
+
+
+def _reject_owner_all(store: Store, owner: str) -> None:
+    if owner == "all":
+        raise forbidden(OWNER_ALL, store.api_version)
+
+
+def _visible_entry(
+    store: Store, entry_id: str, user: UserRecord | None, missing: str
+) -> tuple[EntryRecord, UploadRecord]:
+    """An entry readable by `user` (owner `visible`), else 404 with `missing`."""
+    with store.lock:
+        entry = store.entries.get(entry_id)
+        upload = store.uploads.get(entry.upload_id) if entry is not None else None
+        if entry is None or upload is None or not can_read(upload, user):
+            raise NomadError(404, missing)
+        return entry, upload
+
+
+def _archive_item(store: Store, entry: EntryRecord, required: Any) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "upload_id": entry.upload_id,
+        "parser_name": entry.parser_name,
+        "archive": archive_json(store, entry, required),
+    }
+
+
+def _has_archive(entry: EntryRecord) -> bool:
+    return entry.archive is not None or entry.results is not None
+
+
+def _url_with(request: Request, **changes: str | None) -> str:
+    parts = urlparse(str(request.url))
+    params = [(key, value) for key, value in parse_qsl(parts.query) if key not in changes]
+    params.extend((key, value) for key, value in changes.items() if value is not None)
+    return urlunparse(parts._replace(query=urlencode(params)))
+
+
+def _page_urls(request: Request, pagination: EntryPagination, page: SearchPage) -> dict[str, str]:
+    urls = {
+        "page_url": str(request.url),
+        "first_page_url": _url_with(request, page=None, page_after_value=None, page_offset=None),
+    }
+    if page.next_page_after_value is not None:
+        urls["next_page_url"] = _url_with(
+            request, page=None, page_offset=None, page_after_value=page.next_page_after_value
+        )
+    if pagination.page is not None and pagination.page > 1:
+        urls["prev_page_url"] = _url_with(request, page=str(pagination.page - 1))
+    return urls
+
+
+# GET parameters that are not search quantities
+_RESERVED = frozenset(
+    (
+        "owner", "json_query", "q", "page_size", "order_by", "order", "page_after_value",
+        "page", "page_offset", "include", "exclude", "compress", "glob_pattern", "re_pattern",
+        "include_files", "signature_token",
+    )
+)  # fmt: skip
+
+
+def _url_query(request: Request, store: Store, json_query: str | None, q: list[str]) -> Any:
+    """A query from URL parameters the way NOMAD's `QueryParameters` builds it."""
+    params: dict[str, list[str]] = {}
+    for key in request.query_params:
+        if key not in _RESERVED:
+            params[key] = request.query_params.getlist(key)
+    for item in q:
+        fragments = item.split("__")
+        if len(fragments) == 1 or len(fragments) > 3:
+            raise NomadError(
+                422,
+                [{"loc": ["query", "q"], "msg": "wrong format, use <quantity>[__<op>]__<value>"}],
+            )
+        name_op, value = "__".join(fragments[:-1]), fragments[-1]
+        name = name_op.split("__", 1)[0]
+        if quantity(store, name) is None:
+            raise NomadError(
+                422, [{"loc": ["query", item], "msg": f"{name} is not a entries quantity"}]
+            )
+        params.setdefault(name_op, []).append(value)
+    query: dict[str, Any] = {}
+    for key, values in params.items():
+        name, _, op = key.partition("__")
+        known = quantity(store, name)
+        if known is None:
+            continue
+        op = op or ("any" if known.scalar else "all")
+        if op in ("all", "any", "none"):
+            query[name] = {op: values}
+        elif op in ("gt", "gte", "lt", "lte"):
+            if len(values) > 1:
+                msg = f"operator {op} does not support multiple values"
+                raise NomadError(422, [{"loc": ["query", key], "msg": msg}])
+            query[name] = {op: values[0]}
+        else:
+            raise NomadError(422, [{"loc": ["query", key], "msg": f"operator {op} is unknown"}])
+    if json_query is not None:
+        try:
+            parsed = json.loads(json_query)
+            query.update(**parsed)
+        except (ValueError, TypeError) as error:
+            raise NomadError(
+                422, [{"loc": ["json_query"], "msg": "cannot parse json_query"}]
+            ) from error
+    return query
+
+
+OwnerParam = Annotated[Owner, Query()]
+QParam = Annotated[list[str], Query()]
+ListParam = Annotated[list[str] | None, Query()]
+
+
+# --------------------------------------------------------------------------------------------
+# metadata search
+
+
+@router.post("/entries/query")
+def post_entries_query(body: MetadataBody, store: StoreDep, user: OptionalUser) -> dict[str, Any]:
+    """Search entries: `Metadata` body in, `MetadataResponse` out."""
+    owner = _owner(body.owner)
+    node = parse_query(store, body.query)
+    pagination = _pagination(store, body.pagination)
+    page = search(store, user, owner, node, pagination)
+    return _entry_page_json(store, owner, node, pagination, page, body.required)
+
+
+@router.get("/entries")
+def get_entries(
+    request: Request,
+    store: StoreDep,
+    user: OptionalUser,
+    owner: OwnerParam = PUBLIC,
+    json_query: str | None = None,
+    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
+    page_size: int | None = 10,
+    order_by: str | None = None,
+    order: Direction | None = Direction.asc,
+    page_after_value: str | None = None,
+    page: int | None = None,
+    page_offset: int | None = None,
+    include: ListParam = None,
+    exclude: ListParam = None,
+) -> dict[str, Any]:
+    """Search entries with URL parameters."""
+    node = parse_query(store, _url_query(request, store, json_query, q))
+    pagination = entry_pagination(
+        store,
+        page_size=page_size,
+        order_by=order_by,
+        order=order.value if order else "asc",
+        page_after_value=page_after_value,
+        page=page,
+        page_offset=page_offset,
+    )
+    result = search(store, user, _owner(owner), node, pagination)
+    required = RequiredBody(include=include, exclude=exclude) if include or exclude else None
+    data = _entry_page_json(store, _owner(owner), node, pagination, result, required)
+    data["pagination"].update(_page_urls(request, pagination, result))
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# archives
+
+
+@router.get("/entries/{entry_id}/archive")
+def get_entry_archive(entry_id: str, store: StoreDep, user: OptionalUser) -> dict[str, Any]:
+    """The whole archive of one entry."""
+    return _one_archive(store, entry_id, user, "*")
+
+
+@router.post("/entries/{entry_id}/archive/query")
+def post_entry_archive_query(
+    entry_id: str, body: ArchiveRequestBody, store: StoreDep, user: OptionalUser
+) -> dict[str, Any]:
+    """Parts of one entry's archive, chosen by `required`."""
+    validate_required(store, body.required)
+    return _one_archive(store, entry_id, user, body.required)
+
+
+def _one_archive(
+    store: Store, entry_id: str, user: UserRecord | None, required: Any
+) -> dict[str, Any]:
+    entry, _ = _visible_entry(store, entry_id, user, ARCHIVE_NOT_VISIBLE)
+    with store.lock:
+        if not _has_archive(entry):
+            raise NomadError(404, NO_ARCHIVE)
+        return {
+            "entry_id": entry_id,
+            "required": required,
+            "data": _archive_item(store, entry, required),
+        }
+
+
+@router.get("/entries/{entry_id}/archive/download")
+def download_entry_archive(entry_id: str, store: StoreDep, user: DownloadUser) -> Response:
+    """The bare archive JSON as an attachment."""
+    entry, _ = _visible_entry(store, entry_id, user, ARCHIVE_NOT_VISIBLE)
+    with store.lock:
+        if not _has_archive(entry):
+            raise NomadError(404, NO_ARCHIVE)
+        content = json.dumps(full_archive(store, entry)).encode("utf-8")
+    suffix = ".archive.json" if store.api_version == "2.0" else ".json"
+    return Response(
+        content,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{entry_id}{suffix}"'},
+    )
+
+
+@router.post("/entries/archive/query")
+def post_entries_archive_query(
+    body: ArchivesBody, store: StoreDep, user: OptionalUser
+) -> dict[str, Any]:
+    """Archives of a page of search results."""
+    owner = _owner(body.owner)
+    validate_required(store, body.required)
+    return _archives_page(
+        store,
+        user,
+        owner,
+        parse_query(store, body.query),
+        _pagination(store, body.pagination),
+        body.required,
+    )
+
+
+@router.get("/entries/archive")
+def get_entries_archive(
+    request: Request,
+    store: StoreDep,
+    user: OptionalUser,
+    owner: OwnerParam = PUBLIC,
+    json_query: str | None = None,
+    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
+    page_size: int | None = 10,
+    order_by: str | None = None,
+    order: Direction | None = Direction.asc,
+    page_after_value: str | None = None,
+    page: int | None = None,
+    page_offset: int | None = None,
+) -> dict[str, Any]:
+    """Whole archives of a page of search results, searched with URL parameters."""
+    node = parse_query(store, _url_query(request, store, json_query, q))
+    pagination = entry_pagination(
+        store,
+        page_size=page_size,
+        order_by=order_by,
+        order=order.value if order else "asc",
+        page_after_value=page_after_value,
+        page=page,
+        page_offset=page_offset,
+    )
+    return _archives_page(store, user, _owner(owner), node, pagination, "*")
+
+
+def _archives_page(
+    store: Store,
+    user: UserRecord | None,
+    owner: str,
+    node: Node | None,
+    pagination: EntryPagination,
+    required: Any,
+) -> dict[str, Any]:
+    _reject_owner_all(store, owner)
+    page = search(store, user, owner, node, pagination)
+    with store.lock:
+        data = [
+            _archive_item(store, entry, required)
+            for entry, _ in page.entries
+            if _has_archive(entry)
+        ]
+    return {
+        "owner": owner,
+        **_query_json(node),
+        "pagination": page.pagination_json(pagination),
+        "required": required,
+        "data": data,
+    }
+
+
+@router.post("/entries/archive/download/query")
+def post_entries_archive_download(body: RawBody, store: StoreDep, user: DownloadUser) -> Response:
+    """A zip of `<upload_id>/<entry_id>.json` archives plus `manifest.json`."""
+    return _archives_zip(store, user, _owner(body.owner), parse_query(store, body.query))
+
+
+@router.get("/entries/archive/download")
+def get_entries_archive_download(
+    request: Request,
+    store: StoreDep,
+    user: DownloadUser,
+    owner: OwnerParam = PUBLIC,
+    json_query: str | None = None,
+    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    """A zip of archives of all entries matching URL parameters."""
+    node = parse_query(store, _url_query(request, store, json_query, q))
+    return _archives_zip(store, user, _owner(owner), node)
+
+
+def _archives_zip(store: Store, user: UserRecord | None, owner: str, node: Node | None) -> Response:
+    entries = _all_matching(store, user, owner, node)
+    workdir = Path(tempfile.mkdtemp(dir=store.root))
+    members: list[tuple[str, Path]] = []
+    manifest = []
+    with store.lock:
+        for entry in entries:
+            if not _has_archive(entry):
+                continue
+            path = workdir / f"{entry.entry_id}.json"
+            path.write_text(json.dumps(full_archive(store, entry)), encoding="utf-8")
+            members.append((f"{entry.upload_id}/{entry.entry_id}.json", path))
+            manifest.append(_manifest_item(entry))
+    return _zip_response(workdir, members, manifest, "archives.zip")
+
+
+# --------------------------------------------------------------------------------------------
+# raw files
+
+
+def _entry_dir_files(upload: UploadRecord, entry: EntryRecord) -> list[tuple[str, Path]]:
+    """`(upload-relative path, file)` of the files next to the mainfile (not recursive)."""
+    parent = PurePosixPath(entry.mainfile).parent
+    directory = upload.files_dir / parent
+    try:
+        children = sorted(directory.iterdir(), key=lambda path: path.name)
+    except OSError:
+        return []
+    prefix = "" if str(parent) == "." else f"{parent}/"
+    return [
+        (f"{prefix}{child.name}", child)
+        for child in children
+        if child.is_file() and not child.is_symlink()
+    ]
+
+
+def _filtered(
+    files: list[tuple[str, Path]],
+    glob_pattern: str | None,
+    re_pattern: str | None,
+    include_files: list[str] | None,
+) -> list[tuple[str, Path]]:
+    by_path = dict(files)
+    try:
+        kept = select_files(
+            list(by_path),
+            glob_pattern=None if re_pattern or include_files else glob_pattern,
+            re_pattern=None if include_files else re_pattern,
+            include_files=include_files,
+        )
+    except Exception as error:  # a bad regular expression
+        raise NomadError(422, [{"loc": ["re_pattern"], "msg": str(error)}]) from error
+    return [(path, by_path[path]) for path in kept]
+
+
+def _manifest_item(entry: EntryRecord) -> dict[str, Any]:
+    return {"entry_id": entry.entry_id, "upload_id": entry.upload_id, "mainfile": entry.mainfile}
+
+
+def _zip_response(
+    workdir: Path, members: list[tuple[str, Path]], manifest: list[Any], filename: str
+) -> StreamingResponse:
+    manifest_path = workdir / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    def cleanup() -> None:
+        for path in workdir.glob("*"):
+            path.unlink(missing_ok=True)
+        workdir.rmdir()
+
+    return StreamingResponse(
+        iter_zip([*members, ("manifest.json", manifest_path)]),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        background=BackgroundTask(cleanup),
+    )
+
+
+@router.get("/entries/{entry_id}/raw")
+def get_entry_raw(
+    entry_id: str,
+    store: StoreDep,
+    user: DownloadUser,
+    compress: bool | None = False,
+    glob_pattern: str | None = None,
+    re_pattern: str | None = None,
+    include_files: ListParam = None,
+) -> Response:
+    """A zip of the files in the mainfile's directory, plus `manifest.json`."""
+    entry, upload = _visible_entry(store, entry_id, user, NOT_VISIBLE)
+    files = _filtered(_entry_dir_files(upload, entry), glob_pattern, re_pattern, include_files)
+    workdir = Path(tempfile.mkdtemp(dir=store.root))
+    return _zip_response(workdir, files, [_manifest_item(entry)], "raw_files.zip")
+
+
+@router.get("/entries/{entry_id}/raw/{path}")
+def get_entry_raw_file(
+    entry_id: str,
+    path: str,
+    store: StoreDep,
+    user: DownloadUser,
+    offset: Annotated[int | None, Query(ge=0)] = 0,
+    length: Annotated[int | None, Query(ge=-1)] = -1,
+    decompress: bool | None = False,
+) -> Response:
+    """One file of the mainfile's directory (optionally a window of it)."""
+    entry, upload = _visible_entry(store, entry_id, user, NOT_VISIBLE)
+    if not is_safe_basename(path):
+        raise NomadError(404, NO_FILE)
+    target = upload.files_dir / PurePosixPath(entry.mainfile).parent / path
+    if not target.is_file() or target.is_symlink():
+        raise NomadError(404, NO_FILE)
+    return StreamingResponse(
+        iter_file(
+            target, offset or 0, -1 if length is None else length, decompress=bool(decompress)
+        ),
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{path}"'},
+    )
+
+
+def _rawdir_item(upload: UploadRecord, entry: EntryRecord) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "upload_id": entry.upload_id,
+        "mainfile": entry.mainfile,
+        "files": [
+            {"path": relative, "size": file.stat().st_size}
+            for relative, file in _entry_dir_files(upload, entry)
+        ],
+    }
+
+
+@router.get("/entries/{entry_id}/rawdir")
+def get_entry_rawdir(entry_id: str, store: StoreDep, user: OptionalUser) -> dict[str, Any]:
+    """The files of the mainfile's directory with their sizes."""
+    entry, upload = _visible_entry(store, entry_id, user, NOT_VISIBLE)
+    return {"entry_id": entry_id, "data": _rawdir_item(upload, entry)}
+
+
+@router.post("/entries/rawdir/query")
+def post_entries_rawdir(body: RawDirBody, store: StoreDep, user: OptionalUser) -> dict[str, Any]:
+    """File listings of a page of search results."""
+    owner = _owner(body.owner)
+    return _rawdir_page(
+        store, user, owner, parse_query(store, body.query), _pagination(store, body.pagination)
+    )
+
+
+@router.get("/entries/rawdir")
+def get_entries_rawdir(
+    request: Request,
+    store: StoreDep,
+    user: OptionalUser,
+    owner: OwnerParam = PUBLIC,
+    json_query: str | None = None,
+    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
+    page_size: int | None = 10,
+    order_by: str | None = None,
+    order: Direction | None = Direction.asc,
+    page_after_value: str | None = None,
+    page: int | None = None,
+    page_offset: int | None = None,
+) -> dict[str, Any]:
+    """File listings of a page of search results, searched with URL parameters."""
+    node = parse_query(store, _url_query(request, store, json_query, q))
+    pagination = entry_pagination(
+        store,
+        page_size=page_size,
+        order_by=order_by,
+        order=order.value if order else "asc",
+        page_after_value=page_after_value,
+        page=page,
+        page_offset=page_offset,
+    )
+    return _rawdir_page(store, user, _owner(owner), node, pagination)
+
+
+def _rawdir_page(
+    store: Store,
+    user: UserRecord | None,
+    owner: str,
+    node: Node | None,
+    pagination: EntryPagination,
+) -> dict[str, Any]:
+    _reject_owner_all(store, owner)
+    page = search(store, user, owner, node, pagination)
+    with store.lock:
+        data = [_rawdir_item(store.uploads[e.upload_id], e) for e, _ in page.entries]
+    return {
+        "owner": owner,
+        **_query_json(node),
+        "pagination": page.pagination_json(pagination),
+        "data": data,
+    }
+
+
+@router.post("/entries/raw/query")
+def post_entries_raw(body: RawBody, store: StoreDep, user: DownloadUser) -> Response:
+    """A zip of the raw files of all matching entries, as `<upload_id>/<path>`."""
+    files = body.files or FilesBody()
+    return _raw_zip(
+        store,
+        user,
+        _owner(body.owner),
+        parse_query(store, body.query),
+        files.glob_pattern,
+        files.re_pattern,
+        files.include_files,
+    )
+
+
+@router.get("/entries/raw")
+def get_entries_raw(
+    request: Request,
+    store: StoreDep,
+    user: DownloadUser,
+    owner: OwnerParam = PUBLIC,
+    json_query: str | None = None,
+    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
+    compress: bool | None = False,
+    glob_pattern: str | None = None,
+    re_pattern: str | None = None,
+    include_files: ListParam = None,
+) -> Response:
+    """A zip of the raw files of all entries matching URL parameters."""
+    node = parse_query(store, _url_query(request, store, json_query, q))
+    return _raw_zip(store, user, _owner(owner), node, glob_pattern, re_pattern, include_files)
+
+
+def _raw_zip(
+    store: Store,
+    user: UserRecord | None,
+    owner: str,
+    node: Node | None,
+    glob_pattern: str | None,
+    re_pattern: str | None,
+    include_files: list[str] | None,
+) -> Response:
+    entries = _all_matching(store, user, owner, node)
+    members: dict[str, Path] = {}
+    with store.lock:
+        for entry in entries:
+            upload = store.uploads[entry.upload_id]
+            files = _filtered(
+                _entry_dir_files(upload, entry), glob_pattern, re_pattern, include_files
+            )
+            for relative, file in files:
+                members.setdefault(f"{entry.upload_id}/{relative}", file)
+        manifest = [_manifest_item(entry) for entry in entries]
+    workdir = Path(tempfile.mkdtemp(dir=store.root))
+    return _zip_response(workdir, list(members.items()), manifest, "raw_files.zip")
+
+
+def _all_matching(
+    store: Store, user: UserRecord | None, owner: str, node: Node | None
+) -> list[EntryRecord]:
+    """Every entry of a download query, within `services.max_entry_download`."""
+    _reject_owner_all(store, owner)
+    first = search(store, user, owner, node, EntryPagination(page_size=0))
+    limit = store.config.max_entry_download
+    if first.total > limit:
+        word = "exceeded" if store.api_version == "2.0" else "exeeded"
+        raise NomadError(
+            400,
+            f"The limit of maximum number of entries in a single download ({limit}) has been "
+            f"{word} ({first.total}).",
+        )
+    with store.lock:
+        matches = matching_entries(store, user, owner, compile_query(store, node))
+        return sorted((entry for entry, _ in matches), key=lambda entry: entry.entry_id)
+
+
+# registered last: `/entries/{entry_id}` would otherwise swallow `/entries/raw` and friends
+@router.get("/entries/{entry_id}")
+def get_entry(
+    entry_id: str,
+    store: StoreDep,
+    user: OptionalUser,
+    include: ListParam = None,
+    exclude: ListParam = None,
+) -> dict[str, Any]:
+    """One entry's metadata; searched with owner `all`, so embargoed metadata is visible."""
+    with store.lock:
+        entry = store.entries.get(entry_id)
+        upload = store.uploads.get(entry.upload_id) if entry is not None else None
+        if entry is None or upload is None or not _admits_all(upload, user):
+            raise NomadError(404, NOT_VISIBLE)
+        metadata = entry_metadata(store, entry)
+    required = RequiredBody(include=include, exclude=exclude)
+    return {
+        "entry_id": entry_id,
+        "required": required.model_dump(exclude_none=True),
+        "data": project_metadata(metadata, include, exclude),
+    }
+
+
+def _admits_all(upload: UploadRecord, user: UserRecord | None) -> bool:
+    return upload.published or can_read(upload, user)

@@ -257,7 +257,7 @@ def test_embargoed_entries_are_visible_only_with_owner_all_or_to_viewers(
 
 def test_get_entries_with_url_parameters(populated: NomadStandIn) -> None:
     url = f"{populated.api_url}/entries"
-    params: list[tuple[str, str | int]] = [
+    params: list[tuple[str, str | int | float | bool | None]] = [
         ("results.material.elements", "O"),
         ("results.material.n_elements__gte", "2"),
         ("page_size", 5),

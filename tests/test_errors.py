@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from nomadclient import errors
+from nomadclient._redact import redact_headers, redact_text
 from nomadclient.errors import (
     APIError,
     BadRequest,
@@ -513,3 +514,29 @@ def test_real_unknown_user_is_a_500(server: NomadStandIn) -> None:
     assert isinstance(error, ServerError)
     assert "User does not exist" in str(error)
     assert "Traceback" not in str(error)
+
+
+# --- the redaction helpers used by errors and logs ---------------------------------------------
+
+
+def test_secret_headers_are_masked_for_logs() -> None:
+    headers = {
+        "Authorization": f"Bearer {TOKEN}",
+        "Upload-Token": "abc.def",
+        "Cookie": f"Authorization=Bearer%20{TOKEN}",
+        "Accept": "application/json",
+    }
+    assert redact_headers(headers) == {
+        "Authorization": "***",
+        "Upload-Token": "***",
+        "Cookie": "***",
+        "Accept": "application/json",
+    }
+
+
+def test_known_secret_values_are_masked_anywhere_in_text() -> None:
+    text = f"login as alice with {PASSWORD} then Bearer {TOKEN} on {API}?token={TOKEN}"
+    cleaned = redact_text(text, [PASSWORD, None, ""])
+    assert PASSWORD not in cleaned
+    assert TOKEN not in cleaned
+    assert "login as alice" in cleaned

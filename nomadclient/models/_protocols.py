@@ -8,7 +8,7 @@ defaults.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -52,7 +52,7 @@ class UploadManager(Protocol):
 
     def process(self, upload_id: str) -> Upload: ...
 
-    def entries(self, upload_id: str) -> Iterator[Entry]: ...
+    def entries(self, upload_id: str) -> Iterable[Entry]: ...
 
     def download_raw(
         self, upload_id: str, target: StrPath, *, path: str, overwrite: bool
@@ -92,7 +92,7 @@ class AsyncUploadManager(Protocol):
 
     async def process(self, upload_id: str) -> AsyncUpload: ...
 
-    def entries(self, upload_id: str) -> AsyncIterator[AsyncEntry]: ...
+    def entries(self, upload_id: str) -> AsyncIterable[AsyncEntry]: ...
 
     async def download_raw(
         self, upload_id: str, target: StrPath, *, path: str, overwrite: bool
@@ -144,7 +144,7 @@ class DatasetManager(Protocol):
 
     def assign_doi(self, dataset_id: str) -> Dataset: ...
 
-    def entries(self, dataset_id: str) -> Iterator[Entry]: ...
+    def entries(self, dataset_id: str) -> Iterable[Entry]: ...
 
 
 class AsyncDatasetManager(Protocol):
@@ -156,4 +156,4 @@ class AsyncDatasetManager(Protocol):
 
     async def assign_doi(self, dataset_id: str) -> AsyncDataset: ...
 
-    def entries(self, dataset_id: str) -> AsyncIterator[AsyncEntry]: ...
+    def entries(self, dataset_id: str) -> AsyncIterable[AsyncEntry]: ...

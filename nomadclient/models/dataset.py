@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -60,7 +60,7 @@ class Dataset(DatasetFields):
         """Have NOMAD register a DOI for the dataset; the dataset with its `doi`."""
         return live(self, self._manager).assign_doi(self.dataset_id)
 
-    def entries(self) -> Iterator[Entry]:
+    def entries(self) -> Iterable[Entry]:
         """The dataset's entries, fetched page by page as the iteration goes."""
         return live(self, self._manager).entries(self.dataset_id)
 
@@ -85,7 +85,7 @@ class AsyncDataset(DatasetFields):
         """Have NOMAD register a DOI for the dataset; the dataset with its `doi`."""
         return await live(self, self._manager).assign_doi(self.dataset_id)
 
-    def entries(self) -> AsyncIterator[AsyncEntry]:
+    def entries(self) -> AsyncIterable[AsyncEntry]:
         """The dataset's entries, fetched page by page as the `async for` goes."""
         return live(self, self._manager).entries(self.dataset_id)
 

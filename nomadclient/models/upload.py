@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -138,7 +138,7 @@ class Upload(UploadFields):
         """Have NOMAD process the upload's files again."""
         return live(self, self._manager).process(self.upload_id)
 
-    def entries(self) -> Iterator[Entry]:
+    def entries(self) -> Iterable[Entry]:
         """The upload's entries, fetched page by page as the iteration goes."""
         return live(self, self._manager).entries(self.upload_id)
 
@@ -221,7 +221,7 @@ class AsyncUpload(UploadFields):
         """Have NOMAD process the upload's files again."""
         return await live(self, self._manager).process(self.upload_id)
 
-    def entries(self) -> AsyncIterator[AsyncEntry]:
+    def entries(self) -> AsyncIterable[AsyncEntry]:
         """The upload's entries, fetched page by page as the `async for` goes."""
         return live(self, self._manager).entries(self.upload_id)
 

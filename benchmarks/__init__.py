@@ -1,0 +1,1 @@
+"""Latency figures of the stand-in server (run `python -m benchmarks`)."""

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -477,3 +478,126 @@ def test_trimmed_spec_is_minified_json() -> None:
     text = SPEC_FILE.read_text(encoding="utf-8")
     assert json.loads(text)["openapi"] == "3.1.0"
     assert "\n" not in text.rstrip("\n")
+
+
+# --------------------------------------------------------------------------------------------
+# a tour of the stand-in: every response on the way is validated by the plugin
+
+TOUR_USER = ("alice", "alice-password")
+ARCHIVE = {"data": {"m_def": "nomad.datamodel.metainfo.eln.ElnBaseSection", "name": "x"}}
+
+
+def tour_step(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request of the tour; the plugin checks the response, the tour only needs no 5xx."""
+    response = client.request(method, url, **kwargs)
+    assert response.status_code < 500, f"{method} {url}: {response.status_code} {response.text}"
+    return response
+
+
+def wait_until_idle(client: httpx.Client, upload_id: str) -> None:
+    for _ in range(500):
+        upload = tour_step(client, "GET", f"/uploads/{upload_id}").json()["data"]
+        if not upload["process_running"]:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"upload {upload_id} kept processing")
+
+
+@pytest.fixture(scope="module")
+def tour_servers() -> Iterator[dict[ApiVersion, NomadStandIn]]:
+    users = dict([TOUR_USER, ("bob", "bob-password")])
+    with (
+        NomadStandIn(users=users, api_version="2.0", processing_delay=0.01) as v20,
+        NomadStandIn(users=users, api_version="1.3", processing_delay=0.01) as v13,
+    ):
+        yield {"2.0": v20, "1.3": v13}
+
+
+@pytest.mark.parametrize("api_version", VERSIONS)
+def test_a_tour_of_the_stand_in_conforms(
+    tour_servers: dict[ApiVersion, NomadStandIn], api_version: ApiVersion
+) -> None:
+    server = tour_servers[api_version]
+    auth = {"Authorization": f"Bearer {server.token_for('alice')}"}
+    with (
+        httpx.Client(base_url=server.api_url, timeout=30) as anonymous,
+        httpx.Client(base_url=server.api_url, headers=auth, timeout=30) as alice,
+    ):
+        # errors first: unknown route, unknown id, no credentials, bad body
+        tour_step(anonymous, "GET", "/uploads/no-such-upload")
+        tour_step(anonymous, "GET", "/users/me")
+        tour_step(alice, "POST", "/entries/query", content=b"{not json")
+        tour_step(alice, "POST", "/entries/query", json={"pagination": {"page_size": -1}})
+        tour_step(anonymous, "GET", "/info")
+        form = {"grant_type": "password", "username": TOUR_USER[0], "password": TOUR_USER[1]}
+        tour_step(anonymous, "POST", "/auth/token", data=form)
+        tour_step(anonymous, "POST", "/auth/token", data={**form, "password": "wrong"})
+        tour_step(alice, "GET", "/auth/signature_token")
+        tour_step(alice, "GET", "/auth/app_token", params={"expires_in": 60})
+        me = tour_step(alice, "GET", "/users/me").json()
+        tour_step(anonymous, "GET", "/users", params={"prefix": "ali"})
+        tour_step(anonymous, "GET", f"/users/{me['user_id']}")
+
+        # an upload with one entry, its files, entries and archive
+        created = tour_step(
+            alice,
+            "POST",
+            "/uploads",
+            params={"upload_name": "tour"},
+            files={"file": ("a.archive.json", json.dumps(ARCHIVE).encode())},
+            headers={"Accept": "application/json"},
+        ).json()
+        upload_id = created["upload_id"]
+        wait_until_idle(alice, upload_id)
+        tour_step(alice, "GET", "/uploads", params={"page_size": 5})
+        entries = tour_step(alice, "GET", f"/uploads/{upload_id}/entries").json()
+        entry_id = entries["data"][0]["entry_id"]
+        tour_step(alice, "GET", f"/uploads/{upload_id}/entries/{entry_id}")
+        tour_step(alice, "GET", f"/uploads/{upload_id}/rawdir/")
+        tour_step(alice, "GET", f"/uploads/{upload_id}/rawdir/a.archive.json")
+        tour_step(alice, "GET", f"/uploads/{upload_id}/raw/no-such-file")
+        tour_step(alice, "GET", f"/uploads/{upload_id}/archive/{entry_id}")
+        tour_step(alice, "GET", f"/uploads/{upload_id}/archive/mainfile/a.archive.json")
+        tour_step(
+            alice,
+            "PUT",
+            f"/uploads/{upload_id}/raw/sub/",
+            files={"file": ("notes.txt", b"hello")},
+            headers={"Accept": "application/json"},
+        )
+        wait_until_idle(alice, upload_id)
+        tour_step(alice, "POST", f"/uploads/{upload_id}/edit", json={"metadata": {}})
+        edit = {"metadata": {"upload_name": "tour 2", "comment": "on tour"}}
+        tour_step(alice, "POST", f"/uploads/{upload_id}/edit", json=edit)
+        wait_until_idle(alice, upload_id)
+
+        # search
+        owner = {"owner": "visible"}
+        tour_step(alice, "POST", "/entries/query", json=owner)
+        tour_step(alice, "GET", "/entries", params={**owner, "upload_id": upload_id})
+        tour_step(alice, "GET", f"/entries/{entry_id}")
+        tour_step(alice, "GET", f"/entries/{entry_id}/archive")
+        tour_step(alice, "POST", f"/entries/{entry_id}/archive/query", json={"required": "*"})
+        tour_step(alice, "POST", "/entries/archive/query", json=owner)
+        tour_step(alice, "GET", "/entries/archive", params=owner)
+        tour_step(alice, "GET", f"/entries/{entry_id}/rawdir")
+        tour_step(alice, "POST", "/entries/rawdir/query", json=owner)
+        tour_step(alice, "GET", "/entries/rawdir", params=owner)
+        tour_step(alice, "GET", "/entries/no-such-entry")
+
+        # datasets, in the collection spelling of each version
+        collection = "/datasets/" if api_version == "1.3" else "/datasets"
+        dataset = tour_step(alice, "POST", collection, json={"dataset_name": "tour"}).json()
+        tour_step(alice, "POST", collection, json={"dataset_name": "tour"})
+        tour_step(anonymous, "GET", collection, params={"page_size": 5})
+        tour_step(anonymous, "GET", f"/datasets/{dataset['dataset_id']}")
+        tour_step(alice, "POST", f"/datasets/{dataset['dataset_id']}/action/doi")
+        tour_step(alice, "DELETE", f"/datasets/{dataset['dataset_id']}")
+
+        # publish, reprocess, delete
+        tour_step(alice, "POST", f"/uploads/{upload_id}/action/publish")
+        wait_until_idle(alice, upload_id)
+        tour_step(alice, "POST", f"/uploads/{upload_id}/action/process")
+        wait_until_idle(alice, upload_id)
+        empty = tour_step(alice, "POST", "/uploads", headers={"Accept": "application/json"})
+        tour_step(alice, "DELETE", f"/uploads/{empty.json()['upload_id']}")

@@ -187,3 +187,39 @@ def test_bad_and_expired_tokens(server: NomadStandIn) -> None:
     expired = httpx.get(url, headers={"Authorization": f"Bearer {expired_token}"})
     assert expired.status_code == 401
     assert expired.json() == {"detail": "Expired token."}
+
+
+def test_signature_token_as_download_parameter_only_in_1_3(
+    server: NomadStandIn, api_version: str
+) -> None:
+    from nomadclient.testing._state import EntryRecord, UploadRecord, create_uuid, entry_id_for
+
+    store = server.store
+    upload_id = create_uuid()
+    entry_id = entry_id_for(upload_id, "data.archive.json")
+    with store.lock:
+        store.uploads[upload_id] = UploadRecord(
+            upload_id=upload_id,
+            main_author=server.user("alice").user_id,
+            files_dir=store.new_upload_dir(upload_id),
+            process_status="SUCCESS",
+            entry_ids=[entry_id],
+        )
+        store.entries[entry_id] = EntryRecord(
+            entry_id=entry_id,
+            upload_id=upload_id,
+            mainfile="data.archive.json",
+            process_status="SUCCESS",
+            archive={"data": {"x": 1}},
+            results={},
+        )
+        store.touch()
+    url = f"{server.api_url}/entries/{entry_id}/archive/download"
+    signature = server.token_for("alice", kind="signature", lifetime=10)
+    signed = httpx.get(url, params={"signature_token": signature})
+    assert signed.status_code == (200 if api_version == "1.3" else 404)
+    assert httpx.get(url).status_code == 404
+    if api_version == "1.3":
+        bad = httpx.get(url, params={"signature_token": "a.b.c"})
+        assert bad.status_code == 401
+        assert bad.json() == {"detail": "Invalid token."}

@@ -29,7 +29,7 @@ from .._files import (
     select_files,
     walk_files,
 )
-from .._pagination import PageRequest, paginate_list, pagination_params
+from .._pagination import Direction, PageRequest, paginate_list, pagination_params
 from .._processing import Job, processor_for
 from .._receiving import Received, receive_files, unpack
 from .._state import Store, UploadRecord
@@ -49,7 +49,26 @@ router = APIRouter()
 NOT_FOUND = "Not found. Invalid path?"
 BAD_PATH = "Bad path provided."
 
-RawDirPages = pagination_params(order_by_choices=())
+_plain_pages = pagination_params(order_by_choices=())
+
+
+def rawdir_pages(
+    store: StoreDep,
+    page_size: Annotated[int | None, Query()] = 10,
+    page_after_value: Annotated[str | None, Query()] = None,
+    page: Annotated[int | None, Query()] = None,
+    page_offset: Annotated[int | None, Query()] = None,
+) -> PageRequest:
+    """Pagination of `rawdir`: NOMAD offers neither `order_by` nor `order` there."""
+    return _plain_pages(
+        store=store,
+        page_size=page_size,
+        order_by=None,
+        order=Direction.asc,
+        page_after_value=page_after_value,
+        page=page,
+        page_offset=page_offset,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,7 +171,7 @@ def get_upload_rawdir(
     path: str,
     store: StoreDep,
     user: OptionalUser,
-    pagination: Annotated[PageRequest, Depends(RawDirPages)],
+    pagination: Annotated[PageRequest, Depends(rawdir_pages)],
     include_entry_info: bool = False,
 ) -> dict[str, Any]:
     """Metadata of a file, or a page of a directory's content."""

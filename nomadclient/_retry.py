@@ -108,12 +108,17 @@ def is_idempotent(method: str, path: str) -> bool:
     creation, publishing, editing, processing, dataset creation or DOI assignment.
     """
     method = method.upper()
-    route = path.split("?", 1)[0].split("#", 1)[0].strip("/")
+    route = "/" + path.split("?", 1)[0].split("#", 1)[0].strip("/")
     if method in _SAFE_METHODS:
-        return not (method == "PUT" and route in _NON_IDEMPOTENT_PUTS)
+        return not (method == "PUT" and _ends_with_any(route, _NON_IDEMPOTENT_PUTS))
     if method == "POST":
-        return route.endswith("/query") or route in _READ_ONLY_POSTS
+        return route.endswith("/query") or _ends_with_any(route, _READ_ONLY_POSTS)
     return False
+
+
+def _ends_with_any(route: str, suffixes: frozenset[str]) -> bool:
+    # Also matches when the caller passed the full path, API base included.
+    return any(route.endswith("/" + suffix) for suffix in suffixes)
 
 
 def request_was_sent(error: BaseException) -> bool:

@@ -278,6 +278,13 @@ _ADVICE = {
     422: "Fix the values named above (the location says where) and send the request again.",
 }
 
+_CLASS_BY_STATUS: dict[int, type[APIError]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+}
+
 # Hints for 400s, by a phrase of NOMAD's message (case-insensitive).
 _BAD_REQUEST_HINTS = (
     (
@@ -358,14 +365,9 @@ def error_from_response(
             "whether this NOMAD version offers the operation."
         )
         return NotFound(_compose(headline, described, advice), **common)
-    by_status: dict[int, type[APIError]] = {
-        401: Unauthorized,
-        403: Forbidden,
-        404: NotFound,
-        409: Conflict,
-    }
-    if status in by_status:
-        return by_status[status](_compose(headline, described, _ADVICE[status]), **common)
+    if status in _CLASS_BY_STATUS:
+        error_class = _CLASS_BY_STATUS[status]
+        return error_class(_compose(headline, described, _ADVICE[status]), **common)
     if status >= 500:
         return ServerError(_compose(headline, described, _server_error_advice(detail)), **common)
     return APIError(_compose(headline, described, _other_advice(status)), **common)

@@ -50,6 +50,8 @@ class FixedRandom:
         ("POST", "entries/rawdir/query"),
         ("POST", "entries/archive/download/query"),
         ("POST", "auth/token"),
+        ("POST", "/prod/v1/api/v1/auth/token"),
+        ("POST", "/prod/v1/api/v1/entries/query"),
     ],
 )
 def test_reads_and_queries_are_idempotent(method: str, path: str) -> None:
@@ -73,6 +75,9 @@ def test_reads_and_queries_are_idempotent(method: str, path: str) -> None:
         ("POST", "uploads/abc/raw-create-dir/x"),
         ("POST", "auth/pats"),
         ("PUT", "users/invite"),
+        ("PUT", "/prod/v1/api/v1/users/invite/"),
+        ("POST", "auth/tokens"),
+        ("POST", "myauth/token"),
         ("PATCH", "uploads/abc"),
         ("POST", "uploads/query-results"),
     ],

@@ -4,13 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import keyring
+import keyring.backend
 import pytest
+from keyring.backends import null
 
 from nomadclient.testing import NomadStandIn
 
 pytest_plugins = ["conformance_plugin"]
 
 USERS = {"alice": "alice-password", "bob": "bob-password"}
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Keep the developer's own credentials out of every test.
+
+    The OS keyring becomes an empty one, NOMAD_* variables are removed and the working directory
+    is an empty folder (no `.env`); tests that need any of them set their own.
+    """
+    for name in ("NOMAD_URL", "NOMAD_TOKEN", "NOMAD_USERNAME", "NOMAD_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(params=["2.0", "1.3"])

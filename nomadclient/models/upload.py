@@ -91,7 +91,7 @@ class Upload(UploadFields):
         """The upload as NOMAD has it now."""
         return live(self, self._manager).get(self.upload_id)
 
-    def wait_until_processed(self, timeout: float = 600, poll_interval: float = 1.0) -> Upload:
+    def wait_until_processed(self, timeout: float = 600, poll_interval: float = 0.5) -> Upload:
         """Poll until NOMAD has finished processing; the final state, or a timeout error."""
         return live(self, self._manager).wait_until_processed(
             self.upload_id, timeout=timeout, poll_interval=poll_interval
@@ -171,7 +171,7 @@ class AsyncUpload(UploadFields):
         return await live(self, self._manager).get(self.upload_id)
 
     async def wait_until_processed(
-        self, timeout: float = 600, poll_interval: float = 1.0
+        self, timeout: float = 600, poll_interval: float = 0.5
     ) -> AsyncUpload:
         """Poll until NOMAD has finished processing; the final state, or a timeout error."""
         return await live(self, self._manager).wait_until_processed(

@@ -189,8 +189,16 @@ def test_bad_and_expired_tokens(server: NomadStandIn) -> None:
     assert expired.json() == {"detail": "Expired token."}
 
 
+@pytest.mark.parametrize(
+    ("download", "anonymous_status"),
+    [
+        # an invisible entry does not exist for the caller; an unpublished upload asks for login
+        ("entries/{entry_id}/archive/download", 404),
+        ("uploads/{upload_id}/raw/data.archive.json", 401),
+    ],
+)
 def test_signature_token_as_download_parameter_only_in_1_3(
-    server: NomadStandIn, api_version: str
+    server: NomadStandIn, api_version: str, download: str, anonymous_status: int
 ) -> None:
     from nomadclient.testing._state import EntryRecord, UploadRecord, create_uuid, entry_id_for
 
@@ -214,11 +222,12 @@ def test_signature_token_as_download_parameter_only_in_1_3(
             results={},
         )
         store.touch()
-    url = f"{server.api_url}/entries/{entry_id}/archive/download"
+        (store.uploads[upload_id].files_dir / "data.archive.json").write_text('{"data": {}}')
+    url = f"{server.api_url}/" + download.format(entry_id=entry_id, upload_id=upload_id)
     signature = server.token_for("alice", kind="signature", lifetime=10)
     signed = httpx.get(url, params={"signature_token": signature})
-    assert signed.status_code == (200 if api_version == "1.3" else 404)
-    assert httpx.get(url).status_code == 404
+    assert signed.status_code == (200 if api_version == "1.3" else anonymous_status)
+    assert httpx.get(url).status_code == anonymous_status
     if api_version == "1.3":
         bad = httpx.get(url, params={"signature_token": "a.b.c"})
         assert bad.status_code == 401

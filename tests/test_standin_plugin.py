@@ -91,3 +91,20 @@ def test_marker_with_positional_arguments_is_a_usage_error(pytester: pytest.Pyte
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*keyword arguments only*"])
+
+
+def test_client_fixture_is_logged_in_to_the_server(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_default_user(nomad_client, nomad_server):
+            assert nomad_client.api_url == nomad_server.api_url
+            assert nomad_client.users.me().username == "test"
+
+        @pytest.mark.nomad_server(users={"ann": "secret"}, api_version="1.3")
+        def test_first_given_user(nomad_client):
+            assert nomad_client.users.me().username == "ann"
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)

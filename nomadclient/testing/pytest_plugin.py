@@ -13,6 +13,9 @@ def test_against_nomad_13(nomad_server): ...
 
 @pytest.mark.parametrize("nomad_server", ["2.0", "1.3"], indirect=True)
 def test_both_versions(nomad_server): ...
+
+def test_my_pipeline(nomad_client):        # a NomadClient logged in to nomad_server
+    upload = nomad_client.uploads.create("data.zip").wait_until_processed()
 ```
 
 The marker's keyword arguments are `NomadStandIn`'s; an indirect parameter is an API version
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from ..client import NomadClient
     from ._server import NomadStandIn
 
 MARKER = "nomad_server"
@@ -53,6 +57,19 @@ def nomad_server(request: pytest.FixtureRequest) -> Iterator[NomadStandIn]:
     options = _server_options(request)
     with NomadStandIn(**options) as server:
         yield server
+
+
+@pytest.fixture
+def nomad_client(nomad_server: NomadStandIn) -> Iterator[NomadClient]:
+    """A `NomadClient` logged in to `nomad_server` as its first user (`test` by default)."""
+    from ..client import NomadClient
+
+    with nomad_server.store.lock:
+        user = next(iter(nomad_server.store.users.values()))
+    with NomadClient(
+        nomad_server.api_url, username=user.username, password=user.password
+    ) as client:
+        yield client
 
 
 def _server_options(request: pytest.FixtureRequest) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from .._archive import archive_json
 from .._deps import OptionalUser, RequiredUser, StoreDep
+from .._signature import DownloadUser
 from .._errors import NomadError, forbidden
 from .._files import (
     BadPathError,
@@ -76,7 +77,7 @@ def rawdir_pages(
 
 
 @router.get("/uploads/{upload_id}/raw")
-def get_upload_raw_zip(upload_id: str, store: StoreDep, user: OptionalUser) -> Response:
+def get_upload_raw_zip(upload_id: str, store: StoreDep, user: DownloadUser) -> Response:
     """The raw files of a published upload as one zip."""
     upload = readable_upload(store, upload_id, user)
     if not upload.published:
@@ -94,7 +95,7 @@ def get_upload_raw_path(
     upload_id: str,
     path: str,
     store: StoreDep,
-    user: OptionalUser,
+    user: DownloadUser,
     offset: int = 0,
     length: int = -1,
     decompress: bool = False,

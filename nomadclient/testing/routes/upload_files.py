@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from .._archive import archive_json
 from .._deps import OptionalUser, RequiredUser, StoreDep
-from .._signature import DownloadUser
 from .._errors import NomadError, forbidden
 from .._files import (
     BadPathError,
@@ -33,6 +32,7 @@ from .._files import (
 from .._pagination import Direction, PageRequest, paginate_list, pagination_params
 from .._processing import Job, processor_for
 from .._receiving import Received, receive_files, unpack
+from .._signature import DownloadUser
 from .._state import Store, UploadRecord
 from .._upload_access import (
     BLOCKED,

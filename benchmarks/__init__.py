@@ -1,1 +1,1 @@
-"""Latency figures of the stand-in server (run `python -m benchmarks`)."""
+"""Speed and memory figures of the stand-in and the SDK (run `python -m benchmarks`)."""

@@ -1,51 +1,23 @@
-"""Populate 100 000 entries and time `POST /entries/query` pages against a `GET /info` baseline."""
+"""`python -m benchmarks [--entries N] [--megabytes M] [--standin-entries K]`: print figures."""
 
 from __future__ import annotations
 
-import statistics
-import sys
-import time
+import argparse
 
-import httpx
-
-from nomadclient.testing import NomadStandIn
+from . import client, standin
 
 
-def _timed(call: object) -> float:
-    start = time.perf_counter()
-    call()  # type: ignore[operator]
-    return time.perf_counter() - start
-
-
-def main(n: int = 100_000, pages: int = 200) -> None:
-    with NomadStandIn(users={"bench": "bench-password"}) as server, httpx.Client() as client:
-        populate_time = _timed(lambda: server.populate(n, username="bench"))
-        url = f"{server.api_url}/entries/query"
-        body = {"pagination": {"page_size": 100}}
-        start = time.perf_counter()
-        response = client.post(url, json=body)
-        first_page = time.perf_counter() - start
-        response.raise_for_status()
-        after = response.json()["pagination"]["next_page_after_value"]
-        next_times = []
-        for _ in range(pages):
-            start = time.perf_counter()
-            response = client.post(
-                url, json={"pagination": {**body["pagination"], "page_after_value": after}}
-            )
-            next_times.append(time.perf_counter() - start)
-            after = response.json()["pagination"].get("next_page_after_value")
-            if after is None:
-                break
-        baseline = [_timed(lambda: client.get(f"{server.api_url}/info")) for _ in range(pages)]
-        next_median = statistics.median(next_times)
-        baseline_median = statistics.median(baseline)
-        print(f"populate {n} entries:          {populate_time:8.3f} s")
-        print(f"first page (100, cold query):  {first_page * 1000:8.2f} ms")
-        print(f"next page median ({len(next_times)} pages): {next_median * 1000:8.2f} ms")
-        print(f"GET /info median (baseline):   {baseline_median * 1000:8.2f} ms")
-        print(f"next page / baseline:          {next_median / baseline_median:8.2f}")
+def main() -> None:
+    """Run every benchmark and print its figures."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--standin-entries", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=5_000)
+    parser.add_argument("--megabytes", type=int, default=64)
+    args = parser.parse_args()
+    standin.main(args.standin_entries)
+    client.pagination(args.entries)
+    client.transfers(args.megabytes)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    main()

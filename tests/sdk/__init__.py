@@ -1,0 +1,1 @@
+"""Tests of the SDK (`NomadClient`, `AsyncNomadClient`) against the stand-in over real HTTP."""

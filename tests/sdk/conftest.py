@@ -41,7 +41,7 @@ class Connect(Protocol):
     """
 
     def __call__(
-        self, account: Account | None = None, *, url: str | None = None, **options: Any
+        self, account: Account | None = None, /, *, url: str | None = None, **options: Any
     ) -> Any: ...
 
 
@@ -106,7 +106,7 @@ async def connect(standin: NomadStandIn, client_kind: ClientKind) -> AsyncIterat
     account); every client it made is closed when the test ends."""
     opened: list[AnyClient] = []
 
-    def make(account: Account | None = None, *, url: str | None = None, **options: Any) -> Any:
+    def make(account: Account | None = None, /, *, url: str | None = None, **options: Any) -> Any:
         if account is not None:
             options = {"username": account.username, "password": account.password, **options}
         client_class = NomadClient if client_kind == "sync" else AsyncNomadClient

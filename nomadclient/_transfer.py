@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Union
 
@@ -22,13 +22,11 @@ import httpx
 from ._http import RequestPipeline
 from ._ops import Close, FileBody, Op, ReadChunk, Sleep
 from ._retry import retry_delay
+from ._types import ProgressCallback
 from .errors import ConfigurationError, transport_error
 
 UploadSource = Union[str, "os.PathLike[str]", IO[bytes]]
 """What `uploads.create` accepts: a file path, a directory path, or a binary file object."""
-
-ProgressCallback = Callable[[int, int], None]
-"""Called with `(bytes_done, bytes_total)`; total is 0 when the server does not say."""
 
 # `process.max_upload_size` in NOMAD's configuration; larger uploads are refused by its proxy
 MAX_UPLOAD_SIZE = 32 * 1024**3

@@ -7,6 +7,7 @@ argument needs three states: a value, `None` (clear), and not given at all (`NOT
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Final, Literal, TypeAlias, TypeGuard, TypeVar, Union
 
 T = TypeVar("T")
@@ -47,3 +48,7 @@ def is_given(value: T | NotGiven) -> TypeGuard[T]:
 
 StrPath: TypeAlias = Union[str, "os.PathLike[str]"]
 """A local file-system path, as a string or a path-like object."""
+
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with `(bytes_done, bytes_total)` as a transfer goes; total is 0 when unknown."""

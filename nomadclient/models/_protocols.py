@@ -12,10 +12,10 @@ from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._types import NotGiven, StrPath
+from .._types import NotGiven, ProgressCallback, StrPath
 
 if TYPE_CHECKING:
-    from .dataset import AsyncDataset, Dataset
+    from .dataset import AsyncDataset, Dataset, DatasetFields
     from .entry import AsyncEntry, Entry
     from .upload import AsyncUpload, Upload
     from .user import User
@@ -38,9 +38,9 @@ class UploadManager(Protocol):
         description: str | NotGiven | None,
         comment: str | NotGiven | None,
         references: Sequence[str] | NotGiven | None,
-        datasets: Sequence[str] | NotGiven | None,
-        coauthors: Sequence[str] | NotGiven | None,
-        reviewers: Sequence[str] | NotGiven | None,
+        datasets: Sequence[str | DatasetFields] | NotGiven,
+        coauthors: Sequence[str | User] | NotGiven | None,
+        reviewers: Sequence[str | User] | NotGiven | None,
         embargo_length: int | NotGiven | None,
         external_id: str | NotGiven | None,
         external_db: str | NotGiven | None,
@@ -55,7 +55,13 @@ class UploadManager(Protocol):
     def entries(self, upload_id: str) -> Iterable[Entry]: ...
 
     def download_raw(
-        self, upload_id: str, target: StrPath, *, path: str, overwrite: bool
+        self,
+        upload_id: str,
+        target: StrPath,
+        *,
+        path: str,
+        overwrite: bool,
+        on_progress: ProgressCallback | None,
     ) -> Path: ...
 
     def resolve_users(self, user_ids: Sequence[str]) -> list[User]: ...
@@ -78,9 +84,9 @@ class AsyncUploadManager(Protocol):
         description: str | NotGiven | None,
         comment: str | NotGiven | None,
         references: Sequence[str] | NotGiven | None,
-        datasets: Sequence[str] | NotGiven | None,
-        coauthors: Sequence[str] | NotGiven | None,
-        reviewers: Sequence[str] | NotGiven | None,
+        datasets: Sequence[str | DatasetFields] | NotGiven,
+        coauthors: Sequence[str | User] | NotGiven | None,
+        reviewers: Sequence[str | User] | NotGiven | None,
         embargo_length: int | NotGiven | None,
         external_id: str | NotGiven | None,
         external_db: str | NotGiven | None,
@@ -95,7 +101,13 @@ class AsyncUploadManager(Protocol):
     def entries(self, upload_id: str) -> AsyncIterable[AsyncEntry]: ...
 
     async def download_raw(
-        self, upload_id: str, target: StrPath, *, path: str, overwrite: bool
+        self,
+        upload_id: str,
+        target: StrPath,
+        *,
+        path: str,
+        overwrite: bool,
+        on_progress: ProgressCallback | None,
     ) -> Path: ...
 
     async def resolve_users(self, user_ids: Sequence[str]) -> list[User]: ...
@@ -110,9 +122,23 @@ class EntryManager(Protocol):
         self, entry_id: str, *, required: Mapping[str, Any] | str | None
     ) -> dict[str, Any]: ...
 
-    def download_raw(self, entry_id: str, target: StrPath, *, overwrite: bool) -> Path: ...
+    def download_raw(
+        self,
+        entry_id: str,
+        target: StrPath,
+        *,
+        overwrite: bool,
+        on_progress: ProgressCallback | None,
+    ) -> Path: ...
 
-    def download_archive(self, entry_id: str, target: StrPath, *, overwrite: bool) -> Path: ...
+    def download_archive(
+        self,
+        entry_id: str,
+        target: StrPath,
+        *,
+        overwrite: bool,
+        on_progress: ProgressCallback | None,
+    ) -> Path: ...
 
     def get_upload(self, upload_id: str) -> Upload: ...
 
@@ -126,10 +152,22 @@ class AsyncEntryManager(Protocol):
         self, entry_id: str, *, required: Mapping[str, Any] | str | None
     ) -> dict[str, Any]: ...
 
-    async def download_raw(self, entry_id: str, target: StrPath, *, overwrite: bool) -> Path: ...
+    async def download_raw(
+        self,
+        entry_id: str,
+        target: StrPath,
+        *,
+        overwrite: bool,
+        on_progress: ProgressCallback | None,
+    ) -> Path: ...
 
     async def download_archive(
-        self, entry_id: str, target: StrPath, *, overwrite: bool
+        self,
+        entry_id: str,
+        target: StrPath,
+        *,
+        overwrite: bool,
+        on_progress: ProgressCallback | None,
     ) -> Path: ...
 
     async def get_upload(self, upload_id: str) -> AsyncUpload: ...

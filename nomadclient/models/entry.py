@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from .._types import StrPath
+from .._types import ProgressCallback, StrPath
 from ._base import NomadModel, live, require
 from ._protocols import AsyncEntryManager, EntryManager
 from .dataset import DatasetRef
@@ -93,14 +93,28 @@ class Entry(EntryFields):
         """The entry's archive, whole or only the sections `required` names."""
         return live(self, self._manager).archive(self.entry_id, required=required)
 
-    def download_raw(self, target: StrPath, *, overwrite: bool = False) -> Path:
+    def download_raw(
+        self,
+        target: StrPath,
+        *,
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path:
         """Download the raw files of the entry's directory to `target` (a zip file)."""
-        return live(self, self._manager).download_raw(self.entry_id, target, overwrite=overwrite)
+        return live(self, self._manager).download_raw(
+            self.entry_id, target, overwrite=overwrite, on_progress=on_progress
+        )
 
-    def download_archive(self, target: StrPath, *, overwrite: bool = False) -> Path:
+    def download_archive(
+        self,
+        target: StrPath,
+        *,
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path:
         """Download the entry's archive to `target` (a JSON file)."""
         return live(self, self._manager).download_archive(
-            self.entry_id, target, overwrite=overwrite
+            self.entry_id, target, overwrite=overwrite, on_progress=on_progress
         )
 
     def upload(self) -> Upload:
@@ -125,16 +139,28 @@ class AsyncEntry(EntryFields):
         """The entry's archive, whole or only the sections `required` names."""
         return await live(self, self._manager).archive(self.entry_id, required=required)
 
-    async def download_raw(self, target: StrPath, *, overwrite: bool = False) -> Path:
+    async def download_raw(
+        self,
+        target: StrPath,
+        *,
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path:
         """Download the raw files of the entry's directory to `target` (a zip file)."""
         return await live(self, self._manager).download_raw(
-            self.entry_id, target, overwrite=overwrite
+            self.entry_id, target, overwrite=overwrite, on_progress=on_progress
         )
 
-    async def download_archive(self, target: StrPath, *, overwrite: bool = False) -> Path:
+    async def download_archive(
+        self,
+        target: StrPath,
+        *,
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path:
         """Download the entry's archive to `target` (a JSON file)."""
         return await live(self, self._manager).download_archive(
-            self.entry_id, target, overwrite=overwrite
+            self.entry_id, target, overwrite=overwrite, on_progress=on_progress
         )
 
     async def upload(self) -> AsyncUpload:

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from .._types import NOT_GIVEN, NotGiven, StrPath
+from .._types import NOT_GIVEN, NotGiven, ProgressCallback, StrPath
 from ._base import NOMAD_NAME, NomadModel, live, require
 from ._protocols import AsyncUploadManager, UploadManager
 
 if TYPE_CHECKING:
+    from .dataset import DatasetFields
     from .entry import AsyncEntry, Entry
     from .user import User
 
@@ -104,9 +105,9 @@ class Upload(UploadFields):
         description: str | NotGiven | None = NOT_GIVEN,
         comment: str | NotGiven | None = NOT_GIVEN,
         references: Sequence[str] | NotGiven | None = NOT_GIVEN,
-        datasets: Sequence[str] | NotGiven | None = NOT_GIVEN,
-        coauthors: Sequence[str] | NotGiven | None = NOT_GIVEN,
-        reviewers: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        datasets: Sequence[str | DatasetFields] | NotGiven = NOT_GIVEN,
+        coauthors: Sequence[str | User] | NotGiven | None = NOT_GIVEN,
+        reviewers: Sequence[str | User] | NotGiven | None = NOT_GIVEN,
         embargo_length: int | NotGiven | None = NOT_GIVEN,
         external_id: str | NotGiven | None = NOT_GIVEN,
         external_db: str | NotGiven | None = NOT_GIVEN,
@@ -142,10 +143,17 @@ class Upload(UploadFields):
         """The upload's entries, fetched page by page as the iteration goes."""
         return live(self, self._manager).entries(self.upload_id)
 
-    def download_raw(self, target: StrPath, *, path: str = "", overwrite: bool = False) -> Path:
+    def download_raw(
+        self,
+        target: StrPath,
+        *,
+        path: str = "",
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path:
         """Download the raw file `path` of the upload, or a directory zipped (`""`: all of it)."""
         return live(self, self._manager).download_raw(
-            self.upload_id, target, path=path, overwrite=overwrite
+            self.upload_id, target, path=path, overwrite=overwrite, on_progress=on_progress
         )
 
     def main_author_user(self) -> User:
@@ -185,9 +193,9 @@ class AsyncUpload(UploadFields):
         description: str | NotGiven | None = NOT_GIVEN,
         comment: str | NotGiven | None = NOT_GIVEN,
         references: Sequence[str] | NotGiven | None = NOT_GIVEN,
-        datasets: Sequence[str] | NotGiven | None = NOT_GIVEN,
-        coauthors: Sequence[str] | NotGiven | None = NOT_GIVEN,
-        reviewers: Sequence[str] | NotGiven | None = NOT_GIVEN,
+        datasets: Sequence[str | DatasetFields] | NotGiven = NOT_GIVEN,
+        coauthors: Sequence[str | User] | NotGiven | None = NOT_GIVEN,
+        reviewers: Sequence[str | User] | NotGiven | None = NOT_GIVEN,
         embargo_length: int | NotGiven | None = NOT_GIVEN,
         external_id: str | NotGiven | None = NOT_GIVEN,
         external_db: str | NotGiven | None = NOT_GIVEN,
@@ -226,11 +234,16 @@ class AsyncUpload(UploadFields):
         return live(self, self._manager).entries(self.upload_id)
 
     async def download_raw(
-        self, target: StrPath, *, path: str = "", overwrite: bool = False
+        self,
+        target: StrPath,
+        *,
+        path: str = "",
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
     ) -> Path:
         """Download the raw file `path` of the upload, or a directory zipped (`""`: all of it)."""
         return await live(self, self._manager).download_raw(
-            self.upload_id, target, path=path, overwrite=overwrite
+            self.upload_id, target, path=path, overwrite=overwrite, on_progress=on_progress
         )
 
     async def main_author_user(self) -> User:

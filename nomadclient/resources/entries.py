@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .._http import RequestPipeline
 from .._ops import Op
 from .._pagination import AsyncPageIterator, Page, PageIterator
-from .._transfer import ProgressCallback, download
+from .._transfer import download
+from .._types import ProgressCallback
 from ..models import AsyncEntry, AsyncUpload, Entry, Upload
 from ._common import factory, page_of, segment
 

@@ -7,13 +7,15 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
+
+from typing_extensions import Unpack
 
 from .._http import RequestPipeline
 from .._ops import Op, Sleep
 from .._pagination import AsyncPageIterator, Page, PageIterator
-from .._transfer import ProgressCallback, UploadSource, download, upload_body
-from .._types import NOT_GIVEN, NotGiven, is_given
+from .._transfer import UploadSource, download, upload_body
+from .._types import NotGiven, ProgressCallback, is_given
 from ..errors import ProcessingFailed, ProcessingTimeout
 from ..models import AsyncEntry, AsyncUpload, Entry, Upload
 from ._common import factory, file_path, page_of, segment
@@ -178,46 +180,56 @@ class UploadOps(Generic[U, E]):
         )
 
 
-def edit_metadata(
-    *,
-    upload_name: str | NotGiven | None = NOT_GIVEN,
-    description: str | NotGiven | None = NOT_GIVEN,
-    comment: str | NotGiven | None = NOT_GIVEN,
-    references: Iterable[str] | NotGiven | None = NOT_GIVEN,
-    datasets: Iterable[str | DatasetFields] | NotGiven = NOT_GIVEN,
-    coauthors: Iterable[str | User] | NotGiven | None = NOT_GIVEN,
-    reviewers: Iterable[str | User] | NotGiven | None = NOT_GIVEN,
-    embargo_length: int | NotGiven = NOT_GIVEN,
-    external_id: str | NotGiven | None = NOT_GIVEN,
-    external_db: str | NotGiven | None = NOT_GIVEN,
-) -> dict[str, Any]:
+class UploadEdit(TypedDict, total=False):
+    """The metadata `upload.edit()` changes; every key is optional (see `edit_metadata`)."""
+
+    upload_name: str | NotGiven | None
+    description: str | NotGiven | None
+    comment: str | NotGiven | None
+    references: Sequence[str] | NotGiven | None
+    datasets: Sequence[str | DatasetFields] | NotGiven
+    coauthors: Sequence[str | User] | NotGiven | None
+    reviewers: Sequence[str | User] | NotGiven | None
+    embargo_length: int | NotGiven | None
+    external_id: str | NotGiven | None
+    external_db: str | NotGiven | None
+
+
+SCALAR_FIELDS = ("upload_name", "description", "comment", "external_id", "external_db")
+LIST_FIELDS = ("references", "coauthors", "reviewers")
+
+
+def edit_metadata(changes: UploadEdit) -> dict[str, Any]:
     """NOMAD's `metadata` edit object from keyword arguments.
 
-    Left out = unchanged; None clears a field (NOMAD clears scalars with `""`, lists with an empty
-    `set`); a list replaces, except `datasets`, which NOMAD only adds to. Datasets and users may
-    be given as objects or as ids (users also by username or e-mail).
+    Left out (or `NOT_GIVEN`) = unchanged; None clears a field (NOMAD clears scalars with `""`
+    and lists with an empty `set`; an embargo of None lifts it). A list replaces the field's
+    values, except `datasets`, to which NOMAD only adds. Datasets and users may be given as
+    objects or as ids (users also by username or e-mail).
     """
+    given: dict[str, Any] = {name: value for name, value in changes.items() if is_given(value)}
+    unknown = sorted(set(given) - set(UploadEdit.__annotations__))
+    if unknown:
+        raise TypeError(
+            f"cannot edit {', '.join(unknown)}: the editable fields are "
+            f"{', '.join(UploadEdit.__annotations__)}"
+        )
     metadata: dict[str, Any] = {}
-    for name, value in (
-        ("upload_name", upload_name),
-        ("description", description),
-        ("comment", comment),
-        ("external_id", external_id),
-        ("external_db", external_db),
-    ):
-        if is_given(value):
-            metadata[name] = "" if value is None else value
-    for name, values in (
-        ("references", references),
-        ("coauthors", coauthors),
-        ("reviewers", reviewers),
-    ):
-        if is_given(values):
-            metadata[name] = {"set": [_ref(value) for value in values or []]}
-    if is_given(datasets):
-        metadata["datasets"] = {"add": [_ref(value) for value in datasets]}
-    if is_given(embargo_length):
-        metadata["embargo_length"] = embargo_length
+    for name in SCALAR_FIELDS:
+        if name in given:
+            metadata[name] = "" if given[name] is None else given[name]
+    for name in LIST_FIELDS:
+        if name in given:
+            metadata[name] = {"set": [_ref(value) for value in given[name] or []]}
+    if "datasets" in given:
+        if given["datasets"] is None or isinstance(given["datasets"], str):
+            raise TypeError(
+                "datasets takes a list of datasets (or their ids) to add; NOMAD removes an "
+                "upload's entries from a dataset only when the dataset is deleted"
+            )
+        metadata["datasets"] = {"add": [_ref(value) for value in given["datasets"]]}
+    if "embargo_length" in given:
+        metadata["embargo_length"] = given["embargo_length"] or 0
     return metadata
 
 
@@ -303,9 +315,9 @@ class Uploads:
             self._ops.wait_until_processed(upload_id, timeout=timeout, poll_interval=poll_interval)
         )
 
-    def edit(self, upload_id: str, **metadata: Any) -> Upload:
-        """Edit an upload's metadata; see `Upload.edit` for the fields."""
-        return self._client._run(self._ops.edit(upload_id, edit_metadata(**metadata)))
+    def edit(self, upload_id: str, **changes: Unpack[UploadEdit]) -> Upload:
+        """Edit an upload's metadata: left-out fields stay, None clears (see `edit_metadata`)."""
+        return self._client._run(self._ops.edit(upload_id, edit_metadata(changes)))
 
     def publish(self, upload_id: str, *, embargo_length: int | None = None) -> Upload:
         """Publish an upload (optionally under embargo for `embargo_length` months)."""
@@ -415,9 +427,9 @@ class AsyncUploads:
             self._ops.wait_until_processed(upload_id, timeout=timeout, poll_interval=poll_interval)
         )
 
-    async def edit(self, upload_id: str, **metadata: Any) -> AsyncUpload:
-        """Edit an upload's metadata; see `Upload.edit` for the fields."""
-        return await self._client._run(self._ops.edit(upload_id, edit_metadata(**metadata)))
+    async def edit(self, upload_id: str, **changes: Unpack[UploadEdit]) -> AsyncUpload:
+        """Edit an upload's metadata: left-out fields stay, None clears (see `edit_metadata`)."""
+        return await self._client._run(self._ops.edit(upload_id, edit_metadata(changes)))
 
     async def publish(self, upload_id: str, *, embargo_length: int | None = None) -> AsyncUpload:
         """Publish an upload (optionally under embargo for `embargo_length` months)."""

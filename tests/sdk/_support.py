@@ -88,5 +88,7 @@ def zip_directory(directory: Path) -> bytes:
 
 
 def leftovers(directory: Path) -> list[str]:
-    """Names of partial-download files left in `directory`."""
+    """Names of partial-download files left in `directory` (none if it does not exist)."""
+    if not directory.is_dir():
+        return []
     return sorted(path.name for path in directory.iterdir() if path.name.endswith(".part"))

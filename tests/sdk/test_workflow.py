@@ -128,3 +128,18 @@ async def test_datasets_list_get_delete(
     assert deleted.dataset_id == first.dataset_id
     remaining = await collect(nomad.datasets.list(user_id=alice.user_id))
     assert [item.dataset_id for item in remaining] == [second.dataset_id]
+
+
+async def test_uploads_list_walks_every_page(
+    standin: NomadStandIn, connect: Connect, alice: Account
+) -> None:
+    nomad = connect(alice)
+    created = [await maybe(nomad.uploads.create(upload_name=f"empty {n}")) for n in range(3)]
+    standin.requests.clear()
+    listed = await collect(nomad.uploads.list(page_size=2))
+    assert sorted(upload.upload_id for upload in listed) == sorted(
+        upload.upload_id for upload in created
+    )
+    assert len(standin.requests.matching("GET", "/uploads")) == 2
+    named = await collect(nomad.uploads.list(upload_name="empty 1"))
+    assert [upload.upload_id for upload in named] == [created[1].upload_id]

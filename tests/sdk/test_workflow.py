@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
+from nomadclient import NotFound
 from nomadclient.testing import NomadStandIn
 
 from ._support import collect, first_of, maybe, write_archives, zip_directory
@@ -143,3 +145,33 @@ async def test_uploads_list_walks_every_page(
     assert len(standin.requests.matching("GET", "/uploads")) == 2
     named = await collect(nomad.uploads.list(upload_name="empty 1"))
     assert [upload.upload_id for upload in named] == [created[1].upload_id]
+
+
+async def test_archives_in_bulk_and_as_a_file(
+    connect: Connect, alice: Account, tmp_path: Path
+) -> None:
+    nomad = connect(alice)
+    upload = await maybe(nomad.uploads.create(write_archives(tmp_path / "data", 3)))
+    await maybe(upload.wait_until_processed(timeout=30, poll_interval=0.01))
+    archives = await collect(
+        nomad.entries.archives(
+            upload_id=upload.upload_id, owner="user", required={"results": "*"}, page_size=2
+        )
+    )
+    assert len({item["entry_id"] for item in archives}) == 3
+    assert all(set(item["archive"]) == {"results"} for item in archives)
+
+    entry_id = archives[0]["entry_id"]
+    target = await maybe(nomad.entries.download_archive(entry_id, tmp_path / "a.json"))
+    saved = json.loads(target.read_text())
+    assert saved["results"] == archives[0]["archive"]["results"]
+
+
+async def test_a_deleted_upload_is_gone(connect: Connect, alice: Account, tmp_path: Path) -> None:
+    nomad = connect(alice)
+    upload = await maybe(nomad.uploads.create(write_archives(tmp_path / "data", 1)))
+    upload = await maybe(upload.wait_until_processed(timeout=30, poll_interval=0.01))
+    await maybe(upload.delete())
+    with pytest.raises(NotFound):
+        await maybe(upload.wait_until_processed(timeout=30, poll_interval=0.01))
+    assert await collect(nomad.uploads.list()) == []

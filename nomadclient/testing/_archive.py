@@ -30,6 +30,21 @@ def full_archive(store: Store, entry: EntryRecord) -> dict[str, Any]:
     return archive
 
 
+def has_archive(entry: EntryRecord) -> bool:
+    """Whether processing left an archive (entries whose parsing failed have none)."""
+    return entry.archive is not None or entry.results is not None
+
+
+def archive_item(store: Store, entry: EntryRecord, required: Any) -> dict[str, Any]:
+    """An `EntryArchive` item: the entry's ids and parser with its projected archive."""
+    return {
+        "entry_id": entry.entry_id,
+        "upload_id": entry.upload_id,
+        "parser_name": entry.parser_name,
+        "archive": archive_json(store, entry, required),
+    }
+
+
 def archive_json(store: Store, entry: EntryRecord, required: Any) -> dict[str, Any]:
     """The archive as `data.archive` of `GET /entries/{id}/archive`, projected by `required`.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -27,12 +28,21 @@ def optional_user(request: Request, store: StoreDep) -> UserRecord | None:
     A bad token is an error even where authentication is optional, as in NOMAD.
     """
     token = _bearer_token(request)
-    if token is None:
-        return None
+    return None if token is None else token_user(request, store, token)
+
+
+def token_user(
+    request: Request, store: Store, token: str, describe: Callable[[TokenError], str] = str
+) -> UserRecord:
+    """The user a token was signed for; 401 for a bad token (`describe` words it).
+
+    Remembers the token's kind in `request.state.token_kind` for routes that care (app tokens
+    may not create tokens in 2.0).
+    """
     try:
         claims = verify(store.secret, token)
     except TokenError as error:
-        raise NomadError(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from error
+        raise NomadError(401, describe(error), headers={"WWW-Authenticate": "Bearer"}) from error
     with store.lock:
         user = store.users.get(claims.user_id)
     if user is None:

@@ -33,9 +33,14 @@ def not_authenticated(api_version: ApiVersion) -> NomadError:
     return NomadError(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def validation_error(msg: str, loc: list[Any], api_version: ApiVersion) -> NomadError:
-    """A 422 from one of NOMAD's own validators: items with `msg` and `loc` (1.3 adds `type`)."""
+def validation_item(msg: str, loc: list[Any], api_version: ApiVersion) -> dict[str, Any]:
+    """One item of NOMAD's own validators' 422s: `msg` and `loc` (1.3 adds `type`)."""
     item: dict[str, Any] = {"msg": msg, "loc": loc}
     if api_version == "1.3":
         item["type"] = "value_error.exception"
-    return NomadError(422, [item])
+    return item
+
+
+def validation_error(msg: str, loc: list[Any], api_version: ApiVersion) -> NomadError:
+    """A 422 from one of NOMAD's own validators, with one `validation_item`."""
+    return NomadError(422, [validation_item(msg, loc, api_version)])

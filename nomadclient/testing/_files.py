@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bz2
 import fnmatch
+import functools
 import gzip
 import lzma
 import re
@@ -17,7 +18,7 @@ import stat
 import tarfile
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, cast
@@ -33,6 +34,10 @@ class BadPathError(ValueError):
 
 class BadArchiveError(ValueError):
     """A zip/tar file that cannot be unpacked safely."""
+
+
+class BadPatternError(ValueError):
+    """A download filter's `re_pattern` that is not a regular expression."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,7 +68,7 @@ def resolve_inside(root: Path, relative: str) -> Path:
     `relative` must come from `safe_relative_path`; the resolve check also catches symlinks
     that point out of the upload.
     """
-    candidate = root / relative if relative else root
+    candidate = root / relative
     resolved_root = root.resolve()
     resolved = candidate.resolve()
     if resolved != resolved_root and resolved_root not in resolved.parents:
@@ -123,53 +128,53 @@ def extract_archive(archive: Path, target: Path) -> list[str]:
     target.mkdir(parents=True, exist_ok=True)
     try:
         if archive.name.lower().endswith(".zip"):
-            return _extract_zip(archive, target)
-        return _extract_tar(archive, target)
+            with zipfile.ZipFile(archive) as zip_bundle:
+                return _write_members(_zip_members(zip_bundle), target)
+        with tarfile.open(archive) as tar_bundle:
+            return _write_members(_tar_members(tar_bundle), target)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, lzma.LZMAError) as error:
         raise BadArchiveError(str(error)) from error
 
 
-def _extract_zip(archive: Path, target: Path) -> list[str]:
-    written: list[str] = []
-    with zipfile.ZipFile(archive) as bundle:
-        for info in bundle.infolist():
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise BadArchiveError(f"link in archive: {info.filename}")
-            relative = _member_path(info.filename)
-            if not relative:
-                continue
-            destination = target / relative
-            if info.is_dir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with bundle.open(info) as source, destination.open("wb") as sink:
-                shutil.copyfileobj(source, sink, CHUNK_SIZE)
-            written.append(relative)
-    return written
+# (name in the archive, whether it is a directory, how to open its content)
+_Member = tuple[str, bool, Callable[[], IO[bytes]]]
 
 
-def _extract_tar(archive: Path, target: Path) -> list[str]:
+def _zip_members(bundle: zipfile.ZipFile) -> Iterator[_Member]:
+    for info in bundle.infolist():
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise BadArchiveError(f"link in archive: {info.filename}")
+        yield info.filename, info.is_dir(), functools.partial(bundle.open, info)
+
+
+def _tar_members(bundle: tarfile.TarFile) -> Iterator[_Member]:
+    for member in bundle:
+        if not (member.isfile() or member.isdir()):
+            raise BadArchiveError(f"link or special file in archive: {member.name}")
+        yield member.name, member.isdir(), functools.partial(_open_tar_member, bundle, member)
+
+
+def _open_tar_member(bundle: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    source = bundle.extractfile(member)
+    if source is None:
+        raise BadArchiveError(f"unreadable member: {member.name}")
+    return source
+
+
+def _write_members(members: Iterable[_Member], target: Path) -> list[str]:
     written: list[str] = []
-    with tarfile.open(archive) as bundle:
-        for member in bundle:
-            if not (member.isfile() or member.isdir()):
-                raise BadArchiveError(f"link or special file in archive: {member.name}")
-            relative = _member_path(member.name)
-            if not relative:
-                continue
-            destination = target / relative
-            if member.isdir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            source = bundle.extractfile(member)
-            if source is None:
-                raise BadArchiveError(f"unreadable member: {member.name}")
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with source, destination.open("wb") as sink:
-                shutil.copyfileobj(source, sink, CHUNK_SIZE)
-            written.append(relative)
+    for name, is_dir, open_member in members:
+        relative = _member_path(name)
+        if not relative:
+            continue
+        destination = target / relative
+        if is_dir:
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with open_member() as source, destination.open("wb") as sink:
+            shutil.copyfileobj(source, sink, CHUNK_SIZE)
+        written.append(relative)
     return written
 
 
@@ -223,7 +228,7 @@ class DirEntry:
 
 def list_dir(root: Path, relative: str) -> list[DirEntry]:
     """The direct children of a directory, sorted by name, with recursive sizes."""
-    directory = root / relative if relative else root
+    directory = root / relative
     entries = []
     for child in sorted(directory.iterdir(), key=lambda item: item.name):
         if child.is_symlink():
@@ -240,9 +245,24 @@ def tree_size(directory: Path) -> int:
     return sum(path.stat().st_size for path in files)
 
 
+def mainfile_dir_files(files_dir: Path, mainfile: str) -> list[tuple[str, Path]]:
+    """`(upload-relative path, file)` of the regular files next to a mainfile, sorted by name.
+
+    Raises OSError when the directory is gone (e.g. deleted since processing).
+    """
+    parent = PurePosixPath(mainfile).parent.as_posix()
+    relative = "" if parent == "." else parent
+    children = sorted((files_dir / relative).iterdir(), key=lambda path: path.name)
+    return [
+        (_join(relative, child.name), child)
+        for child in children
+        if child.is_file() and not child.is_symlink()
+    ]
+
+
 def walk_files(root: Path, relative: str = "") -> list[str]:
     """All regular files below `relative`, as sorted upload-relative paths."""
-    start = root / relative if relative else root
+    start = root / relative
     if start.is_file():
         return [relative]
     found = []
@@ -289,8 +309,11 @@ def select_files(
     re_pattern: str | None = None,
     include_files: list[str] | None = None,
 ) -> list[str]:
-    """The paths whose file names pass NOMAD's download filters."""
-    regex = re.compile(re_pattern) if re_pattern else None
+    """The paths whose file names pass NOMAD's download filters; BadPatternError for a bad regex."""
+    try:
+        regex = re.compile(re_pattern) if re_pattern else None
+    except re.error as error:
+        raise BadPatternError(str(error)) from error
     selected = []
     for path in paths:
         name = PurePosixPath(path).name

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlparse
 
-from ._errors import NomadError
+from ._errors import NomadError, validation_item
 from ._search import select_entry_ids
 from ._state import EntryRecord, Store, UploadRecord, UserRecord
 from ._validation import request_invalid
@@ -149,10 +149,7 @@ class _Verifier:
         self.coauthor_locs: list[Loc] = []
 
     def error(self, msg: str, loc: Loc) -> None:
-        item: dict[str, Any] = {"msg": msg, "loc": list(loc)}
-        if self.store.api_version == "1.3":
-            item["type"] = "value_error.exception"
-        self.errors.append(item)
+        self.errors.append(validation_item(msg, list(loc), self.store.api_version))
 
     def fail(self) -> NomadError:
         return NomadError(422, self.errors)

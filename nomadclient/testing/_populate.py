@@ -14,8 +14,8 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ._search import NOMAD_VERSIONS
 from ._state import (
+    NOMAD_VERSIONS,
     EntryRecord,
     Store,
     UploadRecord,

@@ -20,7 +20,9 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from ._errors import NomadError, forbidden, validation_error
+from ._files import mainfile_dir_files
 from ._state import (
+    NOMAD_VERSIONS,
     ApiVersion,
     EntryRecord,
     Store,
@@ -31,11 +33,6 @@ from ._state import (
     omit_none,
 )
 from ._validation import request_invalid
-
-OWNERS = ("public", "all", "visible", "shared", "user", "staging", "admin")
-Owner = Literal["public", "all", "visible", "shared", "user", "staging", "admin"]
-
-NOMAD_VERSIONS: dict[ApiVersion, str] = {"2.0": "2.0.0", "1.3": "1.3.10"}
 
 Kind = Literal["str", "number", "bool", "datetime"]
 
@@ -293,34 +290,15 @@ def _entry_type(archive: dict[str, Any]) -> str | None:
 
 
 def _entry_files(upload: UploadRecord, entry: EntryRecord) -> list[str]:
-    directory = upload.files_dir / PurePosixPath(entry.mainfile).parent
     try:
-        names = sorted(path.name for path in directory.iterdir() if path.is_file())
+        return [relative for relative, _ in mainfile_dir_files(upload.files_dir, entry.mainfile)]
     except OSError:
         return [entry.mainfile]
-    parent = PurePosixPath(entry.mainfile).parent
-    return [str(parent / name) if str(parent) != "." else name for name in names]
 
 
 def _dataset_docs(store: Store, entry: EntryRecord) -> list[dict[str, Any]]:
-    docs = []
-    for dataset_id in entry.dataset_ids:
-        dataset = store.datasets.get(dataset_id)
-        if dataset is None:
-            continue
-        docs.append(
-            omit_none(
-                {
-                    "dataset_id": dataset.dataset_id,
-                    "dataset_name": dataset.dataset_name,
-                    "doi": dataset.doi,
-                    "dataset_create_time": format_index_time(dataset.dataset_create_time),
-                    "dataset_modified_time": format_index_time(dataset.dataset_modified_time),
-                    "dataset_type": dataset.dataset_type,
-                }
-            )
-        )
-    return docs
+    datasets = (store.datasets.get(dataset_id) for dataset_id in entry.dataset_ids)
+    return [dataset.index_json() for dataset in datasets if dataset is not None]
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,10 +18,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from ._deps import StoreDep, optional_user
-from ._errors import NomadError, forbidden
+from ._deps import StoreDep, optional_user, token_user
 from ._state import UserRecord
-from ._tokens import TokenError, verify
+from ._tokens import TokenError
 
 
 def download_user(
@@ -32,18 +31,12 @@ def download_user(
     """The caller of a download: bearer token, or (1.3) a `signature_token` query parameter."""
     if signature_token is None or store.api_version != "1.3":
         return optional_user(request, store)
-    try:
-        claims = verify(store.secret, signature_token)
-    except TokenError as error:
-        # NOMAD checks these as its own "simple" tokens, with shorter words than for bearers
-        detail = "Expired token." if str(error) == "Expired token." else "Invalid token."
-        raise NomadError(401, detail, headers={"WWW-Authenticate": "Bearer"}) from error
-    with store.lock:
-        user = store.users.get(claims.user_id)
-    if user is None:
-        raise forbidden("You are logged in with an unknown user", store.api_version)
-    request.state.token_kind = claims.kind
-    return user
+    return token_user(request, store, signature_token, _simple_token_detail)
+
+
+def _simple_token_detail(error: TokenError) -> str:
+    # NOMAD checks these as its own "simple" tokens, with shorter words than for bearers
+    return "Expired token." if str(error) == "Expired token." else "Invalid token."
 
 
 DownloadUser = Annotated[UserRecord | None, Depends(download_user)]

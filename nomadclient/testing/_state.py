@@ -21,6 +21,9 @@ from typing import Any, Literal
 
 ApiVersion = Literal["2.0", "1.3"]
 
+# the NOMAD release each API version stands for (`/info` and entries' `nomad_version`)
+NOMAD_VERSIONS: dict[ApiVersion, str] = {"2.0": "2.0.0", "1.3": "1.3.10"}
+
 PROCESS_RUNNING_STATES = frozenset({"PENDING", "RUNNING", "WAITING_FOR_RESULT"})
 
 
@@ -99,31 +102,31 @@ class UserRecord:
         """NOMAD derives `name` as "first last"."""
         return f"{self.first_name} {self.last_name}".strip()
 
+    def _profile(self, *, email: bool) -> dict[str, Any]:
+        """The identity fields every rendering of a user has, in NOMAD's order."""
+        data: dict[str, Any] = {
+            "name": self.name,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+        }
+        if email:
+            data["email"] = self.email
+        data.update(
+            affiliation=self.affiliation,
+            affiliation_address=self.affiliation_address,
+            user_id=self.user_id,
+            username=self.username,
+        )
+        return data
+
     def public_json(self) -> dict[str, Any]:
         """`PublicUserInfo`, as `GET /users/{user_id}` serves it (nulls omitted)."""
-        return omit_none(
-            {
-                "name": self.name,
-                "first_name": self.first_name,
-                "last_name": self.last_name,
-                "affiliation": self.affiliation,
-                "affiliation_address": self.affiliation_address,
-                "user_id": self.user_id,
-                "username": self.username,
-            }
-        )
+        return omit_none(self._profile(email=False))
 
     def full_json(self, api_version: ApiVersion) -> dict[str, Any]:
         """The full `User`, as `GET /users/me` serves it: nulls kept, e-mail included."""
         return {
-            "name": self.name,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "email": self.email,
-            "affiliation": self.affiliation,
-            "affiliation_address": self.affiliation_address,
-            "user_id": self.user_id,
-            "username": self.username,
+            **self._profile(email=True),
             # Keycloak times: 2.0 renders them with `Z`, 1.3 kept the `+00:00` offset
             "created": (
                 format_mongo_time(self.created, api_version)
@@ -198,13 +201,7 @@ class UploadRecord:
     def to_json(self, api_version: ApiVersion, *, keep_nulls: bool = False) -> dict[str, Any]:
         """`UploadProcData` in NOMAD's field order; nulls omitted unless `keep_nulls`."""
         data: dict[str, Any] = {
-            "process_running": self.process_running,
-            "current_process": self.current_process,
-            "process_status": self.process_status,
-            "last_status_message": self.last_status_message,
-            "errors": list(self.errors),
-            "warnings": list(self.warnings),
-            "complete_time": format_mongo_time(self.complete_time, api_version),
+            **_process_json(self, api_version),
             "upload_id": self.upload_id,
             "upload_name": self.upload_name,
             "upload_create_time": format_mongo_time(self.upload_create_time, api_version),
@@ -270,6 +267,36 @@ class EntryRecord:
         """True exactly while `process_status` is PENDING, RUNNING or WAITING_FOR_RESULT."""
         return self.process_status in PROCESS_RUNNING_STATES
 
+    def to_json(
+        self, api_version: ApiVersion, entry_metadata: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """`EntryProcData` with the given search metadata, nulls omitted."""
+        return omit_none(
+            {
+                **_process_json(self, api_version),
+                "entry_id": self.entry_id,
+                "entry_create_time": format_mongo_time(self.entry_create_time, api_version),
+                "mainfile": self.mainfile,
+                "mainfile_key": None,
+                "upload_id": self.upload_id,
+                "parser_name": self.parser_name,
+                "entry_metadata": entry_metadata,
+            }
+        )
+
+
+def _process_json(record: UploadRecord | EntryRecord, api_version: ApiVersion) -> dict[str, Any]:
+    """NOMAD's `ProcessStatus` fields, which uploads and entries both start with."""
+    return {
+        "process_running": record.process_running,
+        "current_process": record.current_process,
+        "process_status": record.process_status,
+        "last_status_message": record.last_status_message,
+        "errors": list(record.errors),
+        "warnings": list(record.warnings),
+        "complete_time": format_mongo_time(record.complete_time, api_version),
+    }
+
 
 @dataclass
 class DatasetRecord:
@@ -300,6 +327,17 @@ class DatasetRecord:
                 "entries": self.entries,
             }
         )
+
+    def index_json(self) -> dict[str, Any]:
+        """The dataset as entry metadata embeds it: no owner, query or entries; index times."""
+        data = {
+            key: value
+            for key, value in self.to_json().items()
+            if key not in ("user_id", "query", "entries")
+        }
+        data["dataset_create_time"] = format_index_time(self.dataset_create_time)
+        data["dataset_modified_time"] = format_index_time(self.dataset_modified_time)
+        return data
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,6 +446,11 @@ class Store:
     def entries_of(self, upload: UploadRecord) -> list[EntryRecord]:
         """An upload's entries, in mainfile order."""
         return [self.entries[entry_id] for entry_id in upload.entry_ids if entry_id in self.entries]
+
+    def entry_by_mainfile(self, upload: UploadRecord, mainfile: str) -> EntryRecord | None:
+        """The upload's entry for a mainfile, if processing made one."""
+        matches = (entry for entry in self.entries_of(upload) if entry.mainfile == mainfile)
+        return next(matches, None)
 
     def unpublished_upload_count(self, user_id: str) -> int:
         """How many unpublished uploads the user is main author of (NOMAD's upload limit)."""

@@ -9,15 +9,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ._errors import NomadError, forbidden
 from ._processing import QUEUEABLE_KINDS, JobKind, running_kind
-from ._state import (
-    EntryRecord,
-    Store,
-    UploadRecord,
-    UserRecord,
-    can_write,
-    format_mongo_time,
-    omit_none,
-)
+from ._state import Store, UploadRecord, UserRecord, can_write
+
+# a blocking route gives up waiting after this long; the job itself carries on
+WAIT_TIMEOUT = 60.0
 
 BUSY = "The upload is currently being processed, operation not allowed."
 BLOCKED = "The upload is currently blocked by another process."
@@ -92,33 +87,19 @@ def may_queue(store: Store, upload: UploadRecord, kind: JobKind) -> bool:
     return store.api_version == "1.3" and kind in QUEUEABLE_KINDS and running in QUEUEABLE_KINDS
 
 
-def upload_response(store: Store, upload: UploadRecord) -> dict[str, Any]:
-    """`UploadProcDataResponse`: `{"upload_id", "data"}`, nulls omitted."""
-    return {"upload_id": upload.upload_id, "data": upload.to_json(store.api_version)}
-
-
-def entry_proc_json(
-    store: Store, entry: EntryRecord, entry_metadata: dict[str, Any] | None
+def upload_response(
+    store: Store, upload: UploadRecord, *, keep_nulls: bool = False
 ) -> dict[str, Any]:
-    """`EntryProcData`, nulls omitted."""
-    return omit_none(
-        {
-            "process_running": entry.process_running,
-            "current_process": entry.current_process,
-            "process_status": entry.process_status,
-            "last_status_message": entry.last_status_message,
-            "errors": list(entry.errors),
-            "warnings": list(entry.warnings),
-            "complete_time": format_mongo_time(entry.complete_time, store.api_version),
-            "entry_id": entry.entry_id,
-            "entry_create_time": format_mongo_time(entry.entry_create_time, store.api_version),
-            "mainfile": entry.mainfile,
-            "mainfile_key": None,
-            "upload_id": entry.upload_id,
-            "parser_name": entry.parser_name,
-            "entry_metadata": entry_metadata,
-        }
-    )
+    """`UploadProcDataResponse`: `{"upload_id", "data"}`, nulls omitted unless `keep_nulls`."""
+    return {
+        "upload_id": upload.upload_id,
+        "data": upload.to_json(store.api_version, keep_nulls=keep_nulls),
+    }
+
+
+def blocks(store: Store, wait_for_processing: bool) -> bool:
+    """Whether a route waits for its job: NOMAD 2.0's do unless told not to, 1.3's never did."""
+    return store.api_version == "2.0" and wait_for_processing
 
 
 def upload_answer(request: Request, body: dict[str, Any]) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import traceback
 from typing import Any
 
@@ -16,6 +15,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._faults import FaultMiddleware, FaultPlan, RequestLog
+from ._responses import json_response_class
 from ._state import Store
 from ._validation import validation_items
 from .routes import auth, datasets, entries, info, uploads, users
@@ -23,17 +23,9 @@ from .routes import auth, datasets, entries, info, uploads, users
 API_PREFIX = "/api/v1"
 
 
-class PrettyJSONResponse(JSONResponse):
-    """NOMAD 1.3 pretty-printed its JSON with a 2-space indent (2.0 is compact)."""
-
-    def render(self, content: Any) -> bytes:
-        """The content as indented UTF-8 JSON."""
-        return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=2).encode("utf-8")
-
-
 def create_api(store: Store) -> FastAPI:
     """The NOMAD v1 API as a FastAPI app (mounted at `/api/v1` by `create_app`)."""
-    response_class = JSONResponse if store.api_version == "2.0" else PrettyJSONResponse
+    response_class = json_response_class(store.api_version)
     api = FastAPI(
         title="NOMAD API (stand-in)",
         version=f"v1, NOMAD {store.api_version} (nomadclient stand-in)",

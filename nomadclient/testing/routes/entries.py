@@ -1,24 +1,39 @@
-"""Routes of the stand-in NOMAD API: entry search, metadata, archives and raw files (§7)."""
+"""Routes of the stand-in NOMAD API: entry search, metadata, archives and raw files (§7).
+
+Every search comes as a POST body or as URL parameters; both are read into a `Search` (owner,
+query tree, pagination) before anything is looked up, so each route answers the same way for
+both spellings.
+"""
 
 from __future__ import annotations
 
 import enum
 import json
+import shutil
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.background import BackgroundTask
 
-from .._archive import archive_json, full_archive, validate_required
+from .._archive import archive_item, full_archive, has_archive, validate_required
 from .._deps import OptionalUser, StoreDep
 from .._errors import NomadError, forbidden
-from .._files import is_safe_basename, iter_file, iter_zip, select_files
+from .._files import (
+    BadPatternError,
+    is_safe_basename,
+    iter_file,
+    iter_zip,
+    mainfile_dir_files,
+    select_files,
+)
 from .._pagination import Direction
+from .._responses import attachment, json_response
 from .._search import (
     EntryPagination,
     Node,
@@ -59,9 +74,6 @@ class Owner(str, enum.Enum):
     admin = "admin"
 
 
-PUBLIC = Owner.public
-
-
 # --------------------------------------------------------------------------------------------
 # request bodies
 
@@ -98,7 +110,7 @@ class WithQueryBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    owner: Owner | None = PUBLIC
+    owner: Owner | None = Owner.public
     query: Any = None
 
 
@@ -136,18 +148,21 @@ class ArchiveRequestBody(BaseModel):
 
 
 # --------------------------------------------------------------------------------------------
-# shared pieces
+# searches, from bodies and from URL parameters
 
 
-def _fast_json(store: Store, data: dict[str, Any]) -> Response:
-    """`data` as JSON without FastAPI's generic encoding: pages of entries are large."""
-    indent = None if store.api_version == "2.0" else 2  # 1.3 pretty-printed, as the app does
-    content = json.dumps(data, ensure_ascii=False, allow_nan=False, indent=indent)
-    return Response(content.encode("utf-8"), media_type="application/json")
+@dataclass(frozen=True)
+class Search:
+    """A validated search request: whose entries, which ones, and which page of them."""
+
+    owner: str
+    node: Node | None
+    # downloads take every match: their searches carry the default pagination
+    pagination: EntryPagination
 
 
-def _owner(owner: Any) -> str:
-    return str(owner.value if isinstance(owner, enum.Enum) else owner or "public")
+def _owner(owner: Owner | None) -> str:
+    return (owner or Owner.public).value
 
 
 def _pagination(store: Store, body: PaginationBody | None) -> EntryPagination:
@@ -163,90 +178,12 @@ def _pagination(store: Store, body: PaginationBody | None) -> EntryPagination:
     )
 
 
-def _query_json(node: Node | None) -> dict[str, Any]:
-    return {} if node is None else {"query": node.echo()}
-
-
-def _required_json(required: RequiredBody | None) -> dict[str, Any]:
-    if required is None:
-        return {}
-    return {"required": required.model_dump(exclude_none=True)}
-
-
-def _project(
-    metadata: dict[str, Any], required: RequiredBody | None, order_by: str
-) -> dict[str, Any]:
-    if required is None:
-        return metadata
-    return project_metadata(metadata, required.include, required.exclude, ("entry_id", order_by))
-
-
-def _entry_page_json(
-    store: Store,
-    owner: str,
-    node: Node | None,
-    pagination: EntryPagination,
-    page: SearchPage,
-    required: RequiredBody | None,
-) -> dict[str, Any]:
-    return {
-        "owner": owner,
-        **_query_json(node),
-        "pagination": page.pagination_json(pagination),
-        **_required_json(required),
-        "data": [_project(metadata, required, pagination.order_by) for _, metadata in page.entries],
-    }
-
-
-def _reject_owner_all(store: Store, owner: str) -> None:
-    if owner == "all":
-        raise forbidden(OWNER_ALL, store.api_version)
-
-
-def _visible_entry(
-    store: Store, entry_id: str, user: UserRecord | None, missing: str
-) -> tuple[EntryRecord, UploadRecord]:
-    """An entry readable by `user` (owner `visible`), else 404 with `missing`."""
-    with store.lock:
-        entry = store.entries.get(entry_id)
-        upload = store.uploads.get(entry.upload_id) if entry is not None else None
-        if entry is None or upload is None or not can_read(upload, user):
-            raise NomadError(404, missing)
-        return entry, upload
-
-
-def _archive_item(store: Store, entry: EntryRecord, required: Any) -> dict[str, Any]:
-    return {
-        "entry_id": entry.entry_id,
-        "upload_id": entry.upload_id,
-        "parser_name": entry.parser_name,
-        "archive": archive_json(store, entry, required),
-    }
-
-
-def _has_archive(entry: EntryRecord) -> bool:
-    return entry.archive is not None or entry.results is not None
-
-
-def _url_with(request: Request, **changes: str | None) -> str:
-    parts = urlparse(str(request.url))
-    params = [(key, value) for key, value in parse_qsl(parts.query) if key not in changes]
-    params.extend((key, value) for key, value in changes.items() if value is not None)
-    return urlunparse(parts._replace(query=urlencode(params)))
-
-
-def _page_urls(request: Request, pagination: EntryPagination, page: SearchPage) -> dict[str, str]:
-    urls = {
-        "page_url": str(request.url),
-        "first_page_url": _url_with(request, page=None, page_after_value=None, page_offset=None),
-    }
-    if page.next_page_after_value is not None:
-        urls["next_page_url"] = _url_with(
-            request, page=None, page_offset=None, page_after_value=page.next_page_after_value
-        )
-    if pagination.page is not None and pagination.page > 1:
-        urls["prev_page_url"] = _url_with(request, page=str(pagination.page - 1))
-    return urls
+def _checked_search(
+    store: Store, owner: Owner | None, raw_query: Any, pagination: PaginationBody | None
+) -> Search:
+    # the query is checked before the pagination, as NOMAD's models are
+    node = parse_query(store, raw_query)
+    return Search(_owner(owner), node, _pagination(store, pagination))
 
 
 # GET parameters that are not search quantities
@@ -306,23 +243,160 @@ def _url_query(request: Request, store: Store, json_query: str | None, q: list[s
     return query
 
 
-OwnerParam = Annotated[Owner, Query()]
-QParam = Annotated[list[str], Query()]
 ListParam = Annotated[list[str] | None, Query()]
+
+
+@dataclass(frozen=True)
+class UrlQuery:
+    """The owner and query URL parameters of a GET search, read but not yet checked.
+
+    Checking waits for `search()`, so that FastAPI's own 422s for malformed parameters come
+    first, as they do in NOMAD.
+    """
+
+    request: Request
+    owner: Owner
+    json_query: str | None
+    q: list[str]
+
+    def search(self, store: Store, pagination: PaginationBody | None = None) -> Search:
+        """The validated search these parameters describe."""
+        raw_query = _url_query(self.request, store, self.json_query, self.q)
+        return _checked_search(store, self.owner, raw_query, pagination)
+
+
+def url_query(
+    request: Request,
+    owner: Annotated[Owner, Query()] = Owner.public,
+    json_query: str | None = None,
+    q: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> UrlQuery:
+    """NOMAD's search URL parameters: `owner`, `json_query`, `q` (and quantity=value pairs)."""
+    return UrlQuery(request, owner, json_query, q)
+
+
+@dataclass(frozen=True)
+class UrlSearch:
+    """The search and pagination URL parameters of a paginated GET search, not yet checked."""
+
+    query: UrlQuery
+    pagination: PaginationBody
+
+    def search(self, store: Store) -> Search:
+        """The validated search these parameters describe."""
+        return self.query.search(store, self.pagination)
+
+
+def url_search(
+    query: Annotated[UrlQuery, Depends(url_query)],
+    page_size: int | None = 10,
+    order_by: str | None = None,
+    order: Direction | None = Direction.asc,
+    page_after_value: str | None = None,
+    page: int | None = None,
+    page_offset: int | None = None,
+) -> UrlSearch:
+    """The search URL parameters plus NOMAD's `MetadataPagination` ones."""
+    pagination = PaginationBody(
+        page_size=page_size,
+        order_by=order_by,
+        order=order,
+        page_after_value=page_after_value,
+        page=page,
+        page_offset=page_offset,
+    )
+    return UrlSearch(query, pagination)
+
+
+UrlQueryParams = Annotated[UrlQuery, Depends(url_query)]
+UrlSearchParams = Annotated[UrlSearch, Depends(url_search)]
+
+
+# --------------------------------------------------------------------------------------------
+# shared pieces
+
+
+def _query_json(node: Node | None) -> dict[str, Any]:
+    return {} if node is None else {"query": node.echo()}
+
+
+def _page_json(request: Search, page: SearchPage, data: list[Any], **extra: Any) -> dict[str, Any]:
+    """A search answer: the request echoed (`extra` after the pagination), then the data."""
+    return {
+        "owner": request.owner,
+        **_query_json(request.node),
+        "pagination": page.pagination_json(request.pagination),
+        **extra,
+        "data": data,
+    }
+
+
+def _paged(store: Store, user: UserRecord | None, request: Search) -> SearchPage:
+    """One page of a search by a route that refuses `owner=all`."""
+    if request.owner == "all":
+        raise forbidden(OWNER_ALL, store.api_version)
+    return search(store, user, request.owner, request.node, request.pagination)
+
+
+def _visible_entry(
+    store: Store, entry_id: str, user: UserRecord | None, missing: str
+) -> tuple[EntryRecord, UploadRecord]:
+    """An entry readable by `user` (owner `visible`), else 404 with `missing`."""
+    with store.lock:
+        entry = store.entries.get(entry_id)
+        upload = store.uploads.get(entry.upload_id) if entry is not None else None
+        if entry is None or upload is None or not can_read(upload, user):
+            raise NomadError(404, missing)
+        return entry, upload
+
+
+def _url_with(request: Request, **changes: str | None) -> str:
+    parts = urlparse(str(request.url))
+    params = [(key, value) for key, value in parse_qsl(parts.query) if key not in changes]
+    params.extend((key, value) for key, value in changes.items() if value is not None)
+    return urlunparse(parts._replace(query=urlencode(params)))
+
+
+def _page_urls(request: Request, pagination: dict[str, Any]) -> dict[str, str]:
+    """The `*_page_url` links of a GET search answer, from the answer's `pagination`."""
+    urls = {
+        "page_url": str(request.url),
+        "first_page_url": _url_with(request, page=None, page_after_value=None, page_offset=None),
+    }
+    next_page_after_value = pagination.get("next_page_after_value")
+    if next_page_after_value is not None:
+        urls["next_page_url"] = _url_with(
+            request, page=None, page_offset=None, page_after_value=next_page_after_value
+        )
+    page = pagination.get("page")
+    if page is not None and page > 1:
+        urls["prev_page_url"] = _url_with(request, page=str(page - 1))
+    return urls
 
 
 # --------------------------------------------------------------------------------------------
 # metadata search
 
 
+def _metadata_page(
+    store: Store, user: UserRecord | None, request: Search, required: RequiredBody | None
+) -> dict[str, Any]:
+    page = search(store, user, request.owner, request.node, request.pagination)
+    if required is None:
+        return _page_json(request, page, [metadata for _, metadata in page.entries])
+    keep = ("entry_id", request.pagination.order_by)
+    data = [
+        project_metadata(metadata, required.include, required.exclude, keep)
+        for _, metadata in page.entries
+    ]
+    return _page_json(request, page, data, required=required.model_dump(exclude_none=True))
+
+
 @router.post("/entries/query", response_model=None)
 def post_entries_query(body: MetadataBody, store: StoreDep, user: OptionalUser) -> Response:
     """Search entries: `Metadata` body in, `MetadataResponse` out."""
-    owner = _owner(body.owner)
-    node = parse_query(store, body.query)
-    pagination = _pagination(store, body.pagination)
-    page = search(store, user, owner, node, pagination)
-    return _fast_json(store, _entry_page_json(store, owner, node, pagination, page, body.required))
+    request = _checked_search(store, body.owner, body.query, body.pagination)
+    return json_response(_metadata_page(store, user, request, body.required), store.api_version)
 
 
 @router.get("/entries", response_model=None)
@@ -330,34 +404,16 @@ def get_entries(
     request: Request,
     store: StoreDep,
     user: OptionalUser,
-    owner: OwnerParam = PUBLIC,
-    json_query: str | None = None,
-    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
-    page_size: int | None = 10,
-    order_by: str | None = None,
-    order: Direction | None = Direction.asc,
-    page_after_value: str | None = None,
-    page: int | None = None,
-    page_offset: int | None = None,
+    params: UrlSearchParams,
     include: ListParam = None,
     exclude: ListParam = None,
 ) -> Response:
     """Search entries with URL parameters."""
-    node = parse_query(store, _url_query(request, store, json_query, q))
-    pagination = entry_pagination(
-        store,
-        page_size=page_size,
-        order_by=order_by,
-        order=order.value if order else "asc",
-        page_after_value=page_after_value,
-        page=page,
-        page_offset=page_offset,
-    )
-    result = search(store, user, _owner(owner), node, pagination)
+    checked = params.search(store)
     required = RequiredBody(include=include, exclude=exclude) if include or exclude else None
-    data = _entry_page_json(store, _owner(owner), node, pagination, result, required)
-    data["pagination"].update(_page_urls(request, pagination, result))
-    return _fast_json(store, data)
+    data = _metadata_page(store, user, checked, required)
+    data["pagination"].update(_page_urls(request, data["pagination"]))
+    return json_response(data, store.api_version)
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,12 +440,12 @@ def _one_archive(
 ) -> dict[str, Any]:
     entry, _ = _visible_entry(store, entry_id, user, ARCHIVE_NOT_VISIBLE)
     with store.lock:
-        if not _has_archive(entry):
+        if not has_archive(entry):
             raise NomadError(404, NO_ARCHIVE)
         return {
             "entry_id": entry_id,
             "required": required,
-            "data": _archive_item(store, entry, required),
+            "data": archive_item(store, entry, required),
         }
 
 
@@ -398,14 +454,12 @@ def download_entry_archive(entry_id: str, store: StoreDep, user: DownloadUser) -
     """The bare archive JSON as an attachment."""
     entry, _ = _visible_entry(store, entry_id, user, ARCHIVE_NOT_VISIBLE)
     with store.lock:
-        if not _has_archive(entry):
+        if not has_archive(entry):
             raise NomadError(404, NO_ARCHIVE)
         content = json.dumps(full_archive(store, entry)).encode("utf-8")
     suffix = ".archive.json" if store.api_version == "2.0" else ".json"
     return Response(
-        content,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{entry_id}{suffix}"'},
+        content, media_type="application/json", headers=attachment(f"{entry_id}{suffix}")
     )
 
 
@@ -414,100 +468,52 @@ def post_entries_archive_query(
     body: ArchivesBody, store: StoreDep, user: OptionalUser
 ) -> dict[str, Any]:
     """Archives of a page of search results."""
-    owner = _owner(body.owner)
+    request = _checked_search(store, body.owner, body.query, body.pagination)
     validate_required(store, body.required)
-    return _archives_page(
-        store,
-        user,
-        owner,
-        parse_query(store, body.query),
-        _pagination(store, body.pagination),
-        body.required,
-    )
+    return _archives_page(store, user, request, body.required)
 
 
 @router.get("/entries/archive")
 def get_entries_archive(
-    request: Request,
-    store: StoreDep,
-    user: OptionalUser,
-    owner: OwnerParam = PUBLIC,
-    json_query: str | None = None,
-    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
-    page_size: int | None = 10,
-    order_by: str | None = None,
-    order: Direction | None = Direction.asc,
-    page_after_value: str | None = None,
-    page: int | None = None,
-    page_offset: int | None = None,
+    store: StoreDep, user: OptionalUser, params: UrlSearchParams
 ) -> dict[str, Any]:
     """Whole archives of a page of search results, searched with URL parameters."""
-    node = parse_query(store, _url_query(request, store, json_query, q))
-    pagination = entry_pagination(
-        store,
-        page_size=page_size,
-        order_by=order_by,
-        order=order.value if order else "asc",
-        page_after_value=page_after_value,
-        page=page,
-        page_offset=page_offset,
-    )
-    return _archives_page(store, user, _owner(owner), node, pagination, "*")
+    return _archives_page(store, user, params.search(store), "*")
 
 
 def _archives_page(
-    store: Store,
-    user: UserRecord | None,
-    owner: str,
-    node: Node | None,
-    pagination: EntryPagination,
-    required: Any,
+    store: Store, user: UserRecord | None, request: Search, required: Any
 ) -> dict[str, Any]:
-    _reject_owner_all(store, owner)
-    page = search(store, user, owner, node, pagination)
+    page = _paged(store, user, request)
     with store.lock:
         data = [
-            _archive_item(store, entry, required)
-            for entry, _ in page.entries
-            if _has_archive(entry)
+            archive_item(store, entry, required) for entry, _ in page.entries if has_archive(entry)
         ]
-    return {
-        "owner": owner,
-        **_query_json(node),
-        "pagination": page.pagination_json(pagination),
-        "required": required,
-        "data": data,
-    }
+    return _page_json(request, page, data, required=required)
 
 
 @router.post("/entries/archive/download/query")
 def post_entries_archive_download(body: RawBody, store: StoreDep, user: DownloadUser) -> Response:
     """A zip of `<upload_id>/<entry_id>.json` archives plus `manifest.json`."""
-    return _archives_zip(store, user, _owner(body.owner), parse_query(store, body.query))
+    return _archives_zip(store, user, _checked_search(store, body.owner, body.query, None))
 
 
 @router.get("/entries/archive/download")
 def get_entries_archive_download(
-    request: Request,
-    store: StoreDep,
-    user: DownloadUser,
-    owner: OwnerParam = PUBLIC,
-    json_query: str | None = None,
-    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
+    store: StoreDep, user: DownloadUser, params: UrlQueryParams
 ) -> Response:
     """A zip of archives of all entries matching URL parameters."""
-    node = parse_query(store, _url_query(request, store, json_query, q))
-    return _archives_zip(store, user, _owner(owner), node)
+    return _archives_zip(store, user, params.search(store))
 
 
-def _archives_zip(store: Store, user: UserRecord | None, owner: str, node: Node | None) -> Response:
-    entries = _all_matching(store, user, owner, node)
+def _archives_zip(store: Store, user: UserRecord | None, request: Search) -> Response:
+    entries = _all_matching(store, user, request)
     workdir = Path(tempfile.mkdtemp(dir=store.root))
     members: list[tuple[str, Path]] = []
     manifest = []
     with store.lock:
         for entry in entries:
-            if not _has_archive(entry):
+            if not has_archive(entry):
                 continue
             path = workdir / f"{entry.entry_id}.json"
             path.write_text(json.dumps(full_archive(store, entry)), encoding="utf-8")
@@ -522,35 +528,23 @@ def _archives_zip(store: Store, user: UserRecord | None, owner: str, node: Node 
 
 def _entry_dir_files(upload: UploadRecord, entry: EntryRecord) -> list[tuple[str, Path]]:
     """`(upload-relative path, file)` of the files next to the mainfile (not recursive)."""
-    parent = PurePosixPath(entry.mainfile).parent
-    directory = upload.files_dir / parent
     try:
-        children = sorted(directory.iterdir(), key=lambda path: path.name)
+        return mainfile_dir_files(upload.files_dir, entry.mainfile)
     except OSError:
         return []
-    prefix = "" if str(parent) == "." else f"{parent}/"
-    return [
-        (f"{prefix}{child.name}", child)
-        for child in children
-        if child.is_file() and not child.is_symlink()
-    ]
 
 
-def _filtered(
-    files: list[tuple[str, Path]],
-    glob_pattern: str | None,
-    re_pattern: str | None,
-    include_files: list[str] | None,
-) -> list[tuple[str, Path]]:
+def _filtered(files: list[tuple[str, Path]], chosen: FilesBody) -> list[tuple[str, Path]]:
     by_path = dict(files)
+    # NOMAD applies one filter only: include_files before re_pattern before glob_pattern
     try:
         kept = select_files(
             list(by_path),
-            glob_pattern=None if re_pattern or include_files else glob_pattern,
-            re_pattern=None if include_files else re_pattern,
-            include_files=include_files,
+            glob_pattern=None if chosen.re_pattern or chosen.include_files else chosen.glob_pattern,
+            re_pattern=None if chosen.include_files else chosen.re_pattern,
+            include_files=chosen.include_files,
         )
-    except Exception as error:  # a bad regular expression
+    except BadPatternError as error:
         raise NomadError(422, [{"loc": ["re_pattern"], "msg": str(error)}]) from error
     return [(path, by_path[path]) for path in kept]
 
@@ -564,35 +558,41 @@ def _zip_response(
 ) -> StreamingResponse:
     manifest_path = workdir / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-    def cleanup() -> None:
-        for path in workdir.glob("*"):
-            path.unlink(missing_ok=True)
-        workdir.rmdir()
-
     return StreamingResponse(
         iter_zip([*members, ("manifest.json", manifest_path)]),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        background=BackgroundTask(cleanup),
+        headers=attachment(filename),
+        background=BackgroundTask(shutil.rmtree, workdir, ignore_errors=True),
     )
 
 
-@router.get("/entries/{entry_id}/raw")
-def get_entry_raw(
-    entry_id: str,
-    store: StoreDep,
-    user: DownloadUser,
+def files_params(
     compress: bool | None = False,
     glob_pattern: str | None = None,
     re_pattern: str | None = None,
     include_files: ListParam = None,
+) -> FilesBody:
+    """NOMAD's `Files` as URL parameters of raw-file downloads."""
+    return FilesBody(
+        compress=compress,
+        glob_pattern=glob_pattern,
+        re_pattern=re_pattern,
+        include_files=include_files,
+    )
+
+
+FilesParams = Annotated[FilesBody, Depends(files_params)]
+
+
+@router.get("/entries/{entry_id}/raw")
+def get_entry_raw(
+    entry_id: str, store: StoreDep, user: DownloadUser, files: FilesParams
 ) -> Response:
     """A zip of the files in the mainfile's directory, plus `manifest.json`."""
     entry, upload = _visible_entry(store, entry_id, user, NOT_VISIBLE)
-    files = _filtered(_entry_dir_files(upload, entry), glob_pattern, re_pattern, include_files)
+    chosen = _filtered(_entry_dir_files(upload, entry), files)
     workdir = Path(tempfile.mkdtemp(dir=store.root))
-    return _zip_response(workdir, files, [_manifest_item(entry)], "raw_files.zip")
+    return _zip_response(workdir, chosen, [_manifest_item(entry)], "raw_files.zip")
 
 
 @router.get("/entries/{entry_id}/raw/{path}")
@@ -617,7 +617,7 @@ def get_entry_raw_file(
             target, offset or 0, -1 if length is None else length, decompress=bool(decompress)
         ),
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{path}"'},
+        headers=attachment(path),
     )
 
 
@@ -643,123 +643,56 @@ def get_entry_rawdir(entry_id: str, store: StoreDep, user: OptionalUser) -> dict
 @router.post("/entries/rawdir/query")
 def post_entries_rawdir(body: RawDirBody, store: StoreDep, user: OptionalUser) -> dict[str, Any]:
     """File listings of a page of search results."""
-    owner = _owner(body.owner)
-    return _rawdir_page(
-        store, user, owner, parse_query(store, body.query), _pagination(store, body.pagination)
-    )
+    request = _checked_search(store, body.owner, body.query, body.pagination)
+    return _rawdir_page(store, user, request)
 
 
 @router.get("/entries/rawdir")
 def get_entries_rawdir(
-    request: Request,
-    store: StoreDep,
-    user: OptionalUser,
-    owner: OwnerParam = PUBLIC,
-    json_query: str | None = None,
-    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
-    page_size: int | None = 10,
-    order_by: str | None = None,
-    order: Direction | None = Direction.asc,
-    page_after_value: str | None = None,
-    page: int | None = None,
-    page_offset: int | None = None,
+    store: StoreDep, user: OptionalUser, params: UrlSearchParams
 ) -> dict[str, Any]:
     """File listings of a page of search results, searched with URL parameters."""
-    node = parse_query(store, _url_query(request, store, json_query, q))
-    pagination = entry_pagination(
-        store,
-        page_size=page_size,
-        order_by=order_by,
-        order=order.value if order else "asc",
-        page_after_value=page_after_value,
-        page=page,
-        page_offset=page_offset,
-    )
-    return _rawdir_page(store, user, _owner(owner), node, pagination)
+    return _rawdir_page(store, user, params.search(store))
 
 
-def _rawdir_page(
-    store: Store,
-    user: UserRecord | None,
-    owner: str,
-    node: Node | None,
-    pagination: EntryPagination,
-) -> dict[str, Any]:
-    _reject_owner_all(store, owner)
-    page = search(store, user, owner, node, pagination)
+def _rawdir_page(store: Store, user: UserRecord | None, request: Search) -> dict[str, Any]:
+    page = _paged(store, user, request)
     with store.lock:
         data = [_rawdir_item(store.uploads[e.upload_id], e) for e, _ in page.entries]
-    return {
-        "owner": owner,
-        **_query_json(node),
-        "pagination": page.pagination_json(pagination),
-        "data": data,
-    }
+    return _page_json(request, page, data)
 
 
 @router.post("/entries/raw/query")
 def post_entries_raw(body: RawBody, store: StoreDep, user: DownloadUser) -> Response:
     """A zip of the raw files of all matching entries, as `<upload_id>/<path>`."""
-    files = body.files or FilesBody()
-    return _raw_zip(
-        store,
-        user,
-        _owner(body.owner),
-        parse_query(store, body.query),
-        files.glob_pattern,
-        files.re_pattern,
-        files.include_files,
-    )
+    request = _checked_search(store, body.owner, body.query, None)
+    return _raw_zip(store, user, request, body.files or FilesBody())
 
 
 @router.get("/entries/raw")
 def get_entries_raw(
-    request: Request,
-    store: StoreDep,
-    user: DownloadUser,
-    owner: OwnerParam = PUBLIC,
-    json_query: str | None = None,
-    q: QParam = [],  # noqa: B006 (FastAPI copies defaults)
-    compress: bool | None = False,
-    glob_pattern: str | None = None,
-    re_pattern: str | None = None,
-    include_files: ListParam = None,
+    store: StoreDep, user: DownloadUser, params: UrlQueryParams, files: FilesParams
 ) -> Response:
     """A zip of the raw files of all entries matching URL parameters."""
-    node = parse_query(store, _url_query(request, store, json_query, q))
-    return _raw_zip(store, user, _owner(owner), node, glob_pattern, re_pattern, include_files)
+    return _raw_zip(store, user, params.search(store), files)
 
 
-def _raw_zip(
-    store: Store,
-    user: UserRecord | None,
-    owner: str,
-    node: Node | None,
-    glob_pattern: str | None,
-    re_pattern: str | None,
-    include_files: list[str] | None,
-) -> Response:
-    entries = _all_matching(store, user, owner, node)
+def _raw_zip(store: Store, user: UserRecord | None, request: Search, chosen: FilesBody) -> Response:
+    entries = _all_matching(store, user, request)
     members: dict[str, Path] = {}
     with store.lock:
         for entry in entries:
             upload = store.uploads[entry.upload_id]
-            files = _filtered(
-                _entry_dir_files(upload, entry), glob_pattern, re_pattern, include_files
-            )
-            for relative, file in files:
+            for relative, file in _filtered(_entry_dir_files(upload, entry), chosen):
                 members.setdefault(f"{entry.upload_id}/{relative}", file)
         manifest = [_manifest_item(entry) for entry in entries]
     workdir = Path(tempfile.mkdtemp(dir=store.root))
     return _zip_response(workdir, list(members.items()), manifest, "raw_files.zip")
 
 
-def _all_matching(
-    store: Store, user: UserRecord | None, owner: str, node: Node | None
-) -> list[EntryRecord]:
+def _all_matching(store: Store, user: UserRecord | None, request: Search) -> list[EntryRecord]:
     """Every entry of a download query, within `services.max_entry_download`."""
-    _reject_owner_all(store, owner)
-    first = search(store, user, owner, node, EntryPagination(page_size=0))
+    first = _paged(store, user, replace(request, pagination=EntryPagination(page_size=0)))
     limit = store.config.max_entry_download
     if first.total > limit:
         word = "exceeded" if store.api_version == "2.0" else "exeeded"
@@ -769,7 +702,7 @@ def _all_matching(
             f"{word} ({first.total}).",
         )
     with store.lock:
-        matches = matching_entries(store, user, owner, compile_query(store, node))
+        matches = matching_entries(store, user, request.owner, compile_query(store, request.node))
         return sorted((entry for entry, _ in matches), key=lambda entry: entry.entry_id)
 
 
@@ -786,7 +719,7 @@ def get_entry(
     with store.lock:
         entry = store.entries.get(entry_id)
         upload = store.uploads.get(entry.upload_id) if entry is not None else None
-        if entry is None or upload is None or not _admits_all(upload, user):
+        if entry is None or upload is None or not (upload.published or can_read(upload, user)):
             raise NomadError(404, NOT_VISIBLE)
         metadata = entry_metadata(store, entry)
     required = RequiredBody(include=include, exclude=exclude)
@@ -795,7 +728,3 @@ def get_entry(
         "required": required.model_dump(exclude_none=True),
         "data": project_metadata(metadata, include, exclude),
     }
-
-
-def _admits_all(upload: UploadRecord, user: UserRecord | None) -> bool:
-    return upload.published or can_read(upload, user)

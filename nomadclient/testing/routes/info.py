@@ -7,10 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from .._deps import StoreDep
+from .._state import NOMAD_VERSIONS
 
 router = APIRouter(tags=["info"])
-
-NOMAD_VERSIONS = {"2.0": "2.0.0", "1.3": "1.3.10"}
 
 
 @router.get("/info")

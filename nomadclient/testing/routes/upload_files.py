@@ -7,6 +7,7 @@ Included by `routes/uploads.py`. Every path goes through `_files.safe_relative_p
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from .._deps import OptionalUser, RequiredUser, StoreDep
 from .._errors import NomadError, forbidden
 from .._files import (
     BadPathError,
+    BadPatternError,
     iter_file,
     iter_zip,
     list_dir,
@@ -32,12 +34,13 @@ from .._files import (
 from .._pagination import Direction, PageRequest, paginate_list, pagination_params
 from .._processing import Job, processor_for
 from .._receiving import Received, receive_files, unpack
+from .._responses import attachment
 from .._signature import DownloadUser
-from .._state import Store, UploadRecord
+from .._state import EntryRecord, Store, UploadRecord
 from .._upload_access import (
     BLOCKED,
     BUSY,
-    entry_proc_json,
+    WAIT_TIMEOUT,
     may_queue,
     readable_upload,
     upload_answer,
@@ -138,7 +141,7 @@ def get_upload_raw_path(
             re_pattern=re_pattern,
             include_files=include_files,
         )
-    except ValueError as error:  # a bad regular expression
+    except BadPatternError as error:
         raise NomadError(400, f"Bad re_pattern: {error}") from error
     prefix = len(relative) + 1 if relative else 0
     members = [(item[prefix:], upload.files_dir / item) for item in chosen]
@@ -146,23 +149,24 @@ def get_upload_raw_path(
     return _download(iter_zip(members), zip_name, "application/zip")
 
 
-def _existing(upload: UploadRecord, path: str) -> tuple[str, Path]:
+def _inside(upload: UploadRecord, path: str, refusal: NomadError) -> tuple[str, Path]:
+    """`path` normalised, and where it is in the upload's directory; `refusal` if it leaves it."""
     try:
         relative = safe_relative_path(path)
-        target = resolve_inside(upload.files_dir, relative)
+        return relative, resolve_inside(upload.files_dir, relative)
     except BadPathError as error:
-        raise NomadError(404, NOT_FOUND) from error
+        raise refusal from error
+
+
+def _existing(upload: UploadRecord, path: str) -> tuple[str, Path]:
+    relative, target = _inside(upload, path, NomadError(404, NOT_FOUND))
     if not target.exists():
         raise NomadError(404, NOT_FOUND)
     return relative, target
 
 
-def _download(stream: Any, file_name: str, media_type: str) -> StreamingResponse:
-    return StreamingResponse(
-        stream,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
-    )
+def _download(stream: Iterator[bytes], file_name: str, media_type: str) -> StreamingResponse:
+    return StreamingResponse(stream, media_type=media_type, headers=attachment(file_name))
 
 
 @router.get("/uploads/{upload_id}/rawdir/{path:path}")
@@ -208,7 +212,7 @@ def get_upload_rawdir(
     return answer
 
 
-def _with_entry(metadata: dict[str, Any], entry: Any) -> dict[str, Any]:
+def _with_entry(metadata: dict[str, Any], entry: EntryRecord | None) -> dict[str, Any]:
     if entry is not None:
         metadata["entry_id"] = entry.entry_id
         metadata["parser_name"] = entry.parser_name
@@ -248,11 +252,7 @@ async def put_upload_raw_path(
     upload = writable_upload(store, upload_id, user)
     if local_path is not None:
         raise forbidden("You are not authorized to access this path.", store.api_version)
-    try:
-        directory = safe_relative_path(path)
-        resolve_inside(upload.files_dir, directory)
-    except BadPathError as error:
-        raise NomadError(400, BAD_PATH) from error
+    directory, target = _inside(upload, path, NomadError(400, BAD_PATH))
 
     received = await receive_files(request, store, file_name)
     try:
@@ -267,7 +267,7 @@ async def put_upload_raw_path(
             raise NomadError(409, "The provided hash did not match the current file.")
         await unpack(received, auto_decompress=auto_decompress)
         if not overwrite_if_exists:
-            _refuse_overwrite(upload, directory, received)
+            _refuse_overwrite(target, received)
         if wait_for_processing and (len(received.files) != 1 or received.unpacked):
             raise NomadError(
                 400,
@@ -279,7 +279,6 @@ async def put_upload_raw_path(
                 raise NomadError(404, "The specified upload_id was not found.")
             if not may_queue(store, upload, "process"):
                 raise NomadError(400, BUSY if wait_for_processing and not in_20 else BLOCKED)
-            target = upload.files_dir / directory if directory else upload.files_dir
             merge_tree(received.content, target)
             job = None
             if trigger_processing:
@@ -289,20 +288,16 @@ async def put_upload_raw_path(
 
     if not wait_for_processing or job is None:
         with store.lock:
-            body = {
-                "upload_id": upload_id,
-                "data": upload.to_json(store.api_version, keep_nulls=True),
-            }
-        return upload_answer(request, {**body, "processing": None})
-    await anyio.to_thread.run_sync(job.wait, 60.0)
+            answer = upload_response(store, upload, keep_nulls=True)
+        return upload_answer(request, {**answer, "processing": None})
+    await anyio.to_thread.run_sync(job.wait, WAIT_TIMEOUT)
     return JSONResponse(_processing_answer(store, upload, directory, received, include_archive))
 
 
-def _refuse_overwrite(upload: UploadRecord, directory: str, received: Received) -> None:
+def _refuse_overwrite(target: Path, received: Received) -> None:
     # like NOMAD, only plain files are checked; archives merge into what exists
-    base = upload.files_dir / directory if directory else upload.files_dir
     for path in received.files:
-        if path.name not in received.unpacked and (base / path.name).exists():
+        if path.name not in received.unpacked and (target / path.name).exists():
             raise NomadError(
                 409, "The provided path already exists and overwrite_if_exists is set to False."
             )
@@ -311,21 +306,20 @@ def _refuse_overwrite(upload: UploadRecord, directory: str, received: Received) 
 def _processing_answer(
     store: Store, upload: UploadRecord, directory: str, received: Received, include_archive: bool
 ) -> dict[str, Any]:
-    mainfile = f"{directory}/{received.files[0].name}" if directory else received.files[0].name
+    mainfile = PurePosixPath(directory, received.files[0].name).as_posix()
     with store.lock:
-        entry = next((e for e in store.entries_of(upload) if e.mainfile == mainfile), None)
+        entry = store.entry_by_mainfile(upload, mainfile)
         archive = None
         if entry is not None and include_archive and entry.process_status == "SUCCESS":
             archive = archive_json(store, entry, "*")
         return {
-            "upload_id": upload.upload_id,
-            "data": upload.to_json(store.api_version, keep_nulls=True),
+            **upload_response(store, upload, keep_nulls=True),
             "processing": {
                 "upload_id": upload.upload_id,
                 "path": mainfile,
                 "entry_id": entry.entry_id if entry else None,
                 "parser_name": entry.parser_name if entry else None,
-                "entry": entry_proc_json(store, entry, None) if entry else None,
+                "entry": entry.to_json(store.api_version, None) if entry else None,
                 "archive": archive,
             },
         }
@@ -341,11 +335,7 @@ def delete_upload_raw_path(
 ) -> dict[str, Any]:
     """Delete a file or directory (`""`: everything) of an unpublished upload; reprocess."""
     upload = writable_upload(store, upload_id, user)
-    try:
-        relative = safe_relative_path(path)
-        target = resolve_inside(upload.files_dir, relative)
-    except BadPathError as error:
-        raise NomadError(400, BAD_PATH) from error
+    relative, target = _inside(upload, path, NomadError(400, BAD_PATH))
     if not target.exists():
         raise NomadError(404, "No file or folder with that path found.")
     with store.lock:

@@ -15,7 +15,7 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from .._archive import archive_json
+from .._archive import archive_item
 from .._deps import OptionalUser, RequiredUser, StoreDep
 from .._errors import NomadError, forbidden
 from .._files import merge_tree
@@ -24,10 +24,11 @@ from .._pagination import PageRequest, paginate_list, pagination_params
 from .._processing import Job, processor_for, running_kind
 from .._receiving import receive_files, unpack
 from .._search import entry_metadata
-from .._state import PROCESS_RUNNING_STATES, EntryRecord, Store, UploadRecord, create_uuid
+from .._state import EntryRecord, Store, UploadRecord, UserRecord, create_uuid
 from .._upload_access import (
     BUSY,
-    entry_proc_json,
+    WAIT_TIMEOUT,
+    blocks,
     may_queue,
     readable_upload,
     upload_answer,
@@ -38,9 +39,6 @@ from . import upload_files
 
 router = APIRouter()
 router.include_router(upload_files.router)
-
-# a blocking route gives up waiting after this long; the job itself carries on
-WAIT_TIMEOUT = 60.0
 
 
 class UploadRole(str, enum.Enum):
@@ -92,7 +90,7 @@ async def post_upload(
     auto_decompress: bool = True,
 ) -> Response:
     """Create an upload, with the files of the request if there are any."""
-    _check_upload_limit(store, user.user_id, user.is_admin)
+    _check_upload_limit(store, user)
     if not 0 <= embargo_length <= 36:
         raise NomadError(400, "`embargo_length` must be between 0 and 36 months.")
     if local_path is not None and not user.is_admin:
@@ -126,15 +124,15 @@ async def post_upload(
         if received.files:
             job = Job(upload_id, "process", publish_after=bool(publish_directly))
             processor_for(store).submit(upload, job)
-        data = upload.to_json(store.api_version, keep_nulls=True)
-    return upload_answer(request, {"upload_id": upload_id, "data": data})
+        answer = upload_response(store, upload, keep_nulls=True)
+    return upload_answer(request, answer)
 
 
-def _check_upload_limit(store: Store, user_id: str, is_admin: bool) -> None:
-    if is_admin:
+def _check_upload_limit(store: Store, user: UserRecord) -> None:
+    if user.is_admin:
         return
     with store.lock:
-        if store.unpublished_upload_count(user_id) >= store.config.upload_limit:
+        if store.unpublished_upload_count(user.user_id) >= store.config.upload_limit:
             raise NomadError(400, "Limit of unpublished uploads exceeded for user.")
 
 
@@ -267,7 +265,7 @@ def get_upload_entries(
         order_by = pagination.order_by or "mainfile"
         ordered = sorted(
             entries,
-            key=lambda entry: _entry_sort_key(store, entry, order_by),
+            key=lambda entry: _entry_sort_key(entry, order_by),
             reverse=pagination.descending,
         )
         page, pagination_json = paginate_list(ordered, pagination, request)
@@ -276,20 +274,24 @@ def get_upload_entries(
             "processing_successful": sum(e.process_status == "SUCCESS" for e in entries),
             "processing_failed": sum(e.process_status == "FAILURE" for e in entries),
             "upload": upload.to_json(store.api_version),
-            "data": [entry_proc_json(store, e, _indexed_metadata(store, e)) for e in page],
+            "data": [_entry_json(store, entry) for entry in page],
         }
 
 
-def _entry_sort_key(store: Store, entry: EntryRecord, order_by: str) -> tuple[Any, ...]:
+def _entry_sort_key(entry: EntryRecord, order_by: str) -> tuple[Any, ...]:
     value = getattr(entry, order_by)
     return (value is not None, value if value is not None else "", entry.entry_id)
 
 
-def _indexed_metadata(store: Store, entry: EntryRecord) -> dict[str, Any] | None:
+def _entry_json(store: Store, entry: EntryRecord) -> dict[str, Any]:
     # NOMAD indexes an entry when its processing ends; running entries are not searchable yet
-    if entry.process_status in PROCESS_RUNNING_STATES:
-        return None
-    return entry_metadata(store, entry)
+    metadata = None if entry.process_running else entry_metadata(store, entry)
+    return entry.to_json(store.api_version, metadata)
+
+
+def _entry_of(store: Store, upload: UploadRecord, entry_id: str) -> EntryRecord | None:
+    entry = store.entries.get(entry_id)
+    return entry if entry is not None and entry.upload_id == upload.upload_id else None
 
 
 @router.get("/uploads/{upload_id}/entries/{entry_id}")
@@ -299,13 +301,10 @@ def get_upload_entry(
     """One entry of the upload with its processing state."""
     upload = readable_upload(store, upload_id, user)
     with store.lock:
-        entry = store.entries.get(entry_id)
-        if entry is None or entry.upload_id != upload.upload_id:
+        entry = _entry_of(store, upload, entry_id)
+        if entry is None:
             raise NomadError(404, "An entry by that id could not be found in the specified upload.")
-        return {
-            "entry_id": entry_id,
-            "data": entry_proc_json(store, entry, _indexed_metadata(store, entry)),
-        }
+        return {"entry_id": entry_id, "data": _entry_json(store, entry)}
 
 
 @router.get("/uploads/{upload_id}/archive/mainfile/{mainfile:path}")
@@ -319,8 +318,7 @@ def get_upload_archive_by_mainfile(
     """The archive of the upload's entry for a mainfile."""
     upload = readable_upload(store, upload_id, user)
     with store.lock:
-        entry = next((e for e in store.entries_of(upload) if e.mainfile == mainfile), None)
-        return _archive_answer(store, entry)
+        return _archive_answer(store, store.entry_by_mainfile(upload, mainfile))
 
 
 @router.get("/uploads/{upload_id}/archive/{entry_id}")
@@ -330,10 +328,7 @@ def get_upload_archive(
     """The archive of one of the upload's entries."""
     upload = readable_upload(store, upload_id, user)
     with store.lock:
-        entry = store.entries.get(entry_id)
-        if entry is not None and entry.upload_id != upload.upload_id:
-            entry = None
-        return _archive_answer(store, entry)
+        return _archive_answer(store, _entry_of(store, upload, entry_id))
 
 
 def _archive_answer(store: Store, entry: EntryRecord | None) -> dict[str, Any]:
@@ -341,16 +336,7 @@ def _archive_answer(store: Store, entry: EntryRecord | None) -> dict[str, Any]:
         raise NomadError(404, "The entry does not exist or is not visible to you.")
     if entry.archive is None:
         raise NomadError(404, "The entry does exist, but it has no archive.")
-    return {
-        "entry_id": entry.entry_id,
-        "required": "*",
-        "data": {
-            "entry_id": entry.entry_id,
-            "upload_id": entry.upload_id,
-            "parser_name": entry.parser_name,
-            "archive": archive_json(store, entry, "*"),
-        },
-    }
+    return {"entry_id": entry.entry_id, "required": "*", "data": archive_item(store, entry, "*")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,7 +367,7 @@ async def post_upload_edit(
             raise NomadError(400, f"Upload {upload_id} is blocked by another process")
         job = Job(upload_id, "edit", apply=lambda: apply_edit(store, upload, edit))
         processor_for(store).submit(upload, job)
-    if store.api_version == "2.0" and wait_for_processing:
+    if blocks(store, wait_for_processing):
         await anyio.to_thread.run_sync(job.wait, WAIT_TIMEOUT)
     with store.lock:
         return upload_response(store, upload)
@@ -399,7 +385,7 @@ def delete_upload(
             raise NomadError(400, "The upload is still being processed.")
         job = processor_for(store).submit(upload, Job(upload_id, "delete"))
         answer = upload_response(store, upload)
-    if store.api_version == "2.0" and wait_for_processing:
+    if blocks(store, wait_for_processing):
         job.wait(WAIT_TIMEOUT)
     return answer
 
@@ -436,7 +422,7 @@ def publish_upload(
         processor_for(store).submit(upload, job)
         # NOMAD 2.0 answers with the upload as it was when the workflow was scheduled
         answer = upload_response(store, upload)
-    if store.api_version == "2.0" and wait_for_processing:
+    if blocks(store, wait_for_processing):
         job.wait(WAIT_TIMEOUT)
     return answer
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._ops import Op
+from ._ops import Op, Sleep
 from .credentials import Credentials, CredentialSearch, check_secure_transport
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 # refresh this long before the expiry NOMAD announced, so a token never expires in flight
 REFRESH_MARGIN = 30.0
+# requests that find a login under way poll for its token this often, at most this long
+LOGIN_POLL = 0.02
+LOGIN_WAIT = 30.0
 # when NOMAD 1.3 announces no lifetime and the token is not a readable JWT
 UNKNOWN_LIFETIME = 300.0
 
@@ -37,6 +40,7 @@ class TokenCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._search: CredentialSearch | None = None
+        self._logging_in = False
         self._token: str | None = None
         self._expires_at = 0.0
 
@@ -68,14 +72,33 @@ class TokenCache:
             return None
         if credentials.token is not None:
             return credentials.token
-        cached = self._token
-        if cached is not None and self._clock() < self._expires_at - REFRESH_MARGIN:
-            return cached
+        waited_until = self._clock() + LOGIN_WAIT
+        while True:
+            with self._lock:
+                cached = self._token
+                if cached is not None and self._clock() < self._expires_at - REFRESH_MARGIN:
+                    return cached
+                if not self._logging_in or self._clock() > waited_until:
+                    self._logging_in = True
+                    break
+            # another request of this client is logging in: wait for its token, not a second one
+            yield Sleep(LOGIN_POLL)
+        try:
+            token, lifetime = yield from self._login(pipeline, credentials)
+            with self._lock:
+                self._token = token
+                self._expires_at = self._clock() + lifetime
+        finally:
+            with self._lock:
+                self._logging_in = False
+        return token
+
+    def _login(self, pipeline: RequestPipeline, credentials: Credentials) -> Op[tuple[str, float]]:
+        """Exchange the password for an access token and its lifetime in seconds."""
         # the password is about to leave: same rule as for the token itself
         check_secure_transport(
             pipeline.options.api_url, allow_insecure_http=pipeline.options.allow_insecure_http
         )
-        # Two threads may both fetch here; both tokens are valid, the later one is kept.
         answer = yield from pipeline.json(
             "POST",
             "auth/token",
@@ -88,11 +111,7 @@ class TokenCache:
             idempotent=True,
         )
         token = str(answer["access_token"])
-        lifetime = _lifetime(answer, token, self._clock())
-        with self._lock:
-            self._token = token
-            self._expires_at = self._clock() + lifetime
-        return token
+        return token, _lifetime(answer, token, self._clock())
 
     def invalidate(self, token: str) -> bool:
         """Forget `token` after NOMAD rejected it; True when a new one can be fetched."""

@@ -8,6 +8,7 @@ share it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from ._auth import TokenCache
 from ._ops import Close, FileBody, Op, Read, Send, Sleep
 from ._redact import redact_url
 from ._retry import is_idempotent, parse_retry_after, request_was_sent, retry_delay
-from .config import ClientOptions
+from .config import ClientOptions, make_timeout
 from .credentials import check_secure_transport
 from .errors import error_from_response, transport_error
 
@@ -58,7 +59,7 @@ class RequestPipeline:
         stream: bool = False,
         auth: AuthMode = "optional",
         idempotent: bool | None = None,
-        timeout: httpx.Timeout | None = None,
+        timeout: float | httpx.Timeout | None = None,
         how_to_check: str | None = None,
     ) -> Op[httpx.Response]:
         """Send one logical request, with retries; return the successful response.
@@ -119,13 +120,20 @@ class RequestPipeline:
             if status < 400:
                 return response
 
-            if status == 401 and token is not None and not token_refreshed:
-                # an expired or revoked token: the request was rejected, so it is safe to repeat
-                token_refreshed = self.tokens.invalidate(token)
-                if token_refreshed:
-                    if stream:
-                        yield Close(response)
-                    continue
+            content = (yield Read(response)) if stream else response.content
+            if stream:
+                yield Close(response)
+            if (
+                status == 401
+                and token is not None
+                and not token_refreshed
+                and _rejects_token(content)
+                and self.tokens.invalidate(token)
+            ):
+                # NOMAD refused the token itself (expired, revoked), so it did nothing: safe to
+                # repeat once with a fresh one, whatever the method
+                token_refreshed = True
+                continue
 
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             delay = retry_delay(
@@ -136,9 +144,6 @@ class RequestPipeline:
                 status=status,
                 retry_after=retry_after,
             )
-            content = (yield Read(response)) if stream else response.content
-            if stream:
-                yield Close(response)
             if delay is not None:
                 logger.warning(
                     "%s %s answered %s; retrying in %.1f s (attempt %d of %d)",
@@ -160,6 +165,10 @@ class RequestPipeline:
         response = yield from self.request(method, path, **kwargs)
         return response.json()
 
+    def _timeout(self, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+        """The timeout of one request: the client's, or one given for the call (validated)."""
+        return self.options.timeout if timeout is None else make_timeout(timeout)
+
     def _build(
         self,
         method: str,
@@ -170,7 +179,7 @@ class RequestPipeline:
         body: FileBody | None,
         headers: Mapping[str, str] | None,
         token: str | None,
-        timeout: httpx.Timeout | None,
+        timeout: float | httpx.Timeout | None,
     ) -> httpx.Request:
         all_headers = {"User-Agent": self.options.user_agent, "Accept": "application/json"}
         if body is not None:
@@ -186,7 +195,7 @@ class RequestPipeline:
             json=json,
             data=data,
             headers=all_headers,
-            extensions={"timeout": (timeout or self.options.timeout).as_dict()},
+            extensions={"timeout": self._timeout(timeout).as_dict()},
         )
 
 
@@ -205,6 +214,18 @@ def _clean_params(params: QueryParams | None) -> dict[str, Any] | None:
         else:
             cleaned[key] = value
     return cleaned
+
+
+def _rejects_token(content: bytes) -> bool:
+    """Whether a 401 says the token is bad, not that the user may not do this.
+
+    NOMAD 1.3 answers 401 for missing permissions too; fetching a new token cannot help there.
+    """
+    try:
+        detail = str(json.loads(content).get("detail", "")).lower()
+    except (ValueError, AttributeError):
+        return True
+    return "token" in detail or "credentials" in detail
 
 
 def _log_failure(

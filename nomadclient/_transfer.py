@@ -35,13 +35,17 @@ MAX_UPLOAD_SIZE = 32 * 1024**3
 @contextlib.contextmanager
 def upload_body(
     source: UploadSource, *, file_name: str | None, on_progress: ProgressCallback | None
-) -> Iterator[tuple[FileBody, str]]:
+) -> Iterator[tuple[FileBody, str | None]]:
     """A streamable body and the file name NOMAD should record, for any upload source.
+
+    A file object without a name gets none: NOMAD then recognises a zip or tar by its content
+    (and refuses anything else with a message asking for a file name).
 
     Temporary files made on the way (a zipped directory, a spooled file object) are removed when
     the block ends.
     """
     with contextlib.ExitStack() as cleanup:
+        name: str | None
         if isinstance(source, (str, os.PathLike)):
             path = Path(source)
             if not path.exists():
@@ -52,13 +56,14 @@ def upload_body(
             else:
                 name = file_name or path.name
         else:
-            name = file_name or Path(str(getattr(source, "name", "") or "upload")).name
+            named = getattr(source, "name", None)
+            name = file_name or (Path(named).name if isinstance(named, str) and named else None)
             path = cleanup.enter_context(_spooled(source))
         size = path.stat().st_size
         if size > MAX_UPLOAD_SIZE:
             raise ConfigurationError(
-                f"{name} is {size / 1024**3:.1f} GiB; NOMAD accepts uploads up to 32 GiB. "
-                "Split the data into several uploads."
+                f"{name or 'the upload'} is {size / 1024**3:.1f} GiB; NOMAD accepts uploads up "
+                "to 32 GiB. Split the data into several uploads."
             )
         yield FileBody(path, on_progress), name
 
@@ -78,6 +83,11 @@ def download(
     either complete or untouched. An interrupted body is fetched again under the retry policy.
     """
     destination = Path(target)
+    if destination.is_dir():
+        raise IsADirectoryError(
+            f"{destination} is a directory; give the path of the file to write, such as "
+            f"{destination / 'download.zip'}"
+        )
     if destination.exists() and not overwrite:
         raise FileExistsError(
             f"{destination} exists already; pass overwrite=True to replace it, or choose "

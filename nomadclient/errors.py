@@ -314,6 +314,7 @@ _PERMISSION_PHRASES = (
     "can only be edited by",
     "not authorized",
     "not allowed",
+    "not enabled",
     "unknown user",
 )
 
@@ -527,7 +528,7 @@ def _other_advice(status: int) -> str:
 
 
 def _transport_failure(error: BaseException) -> str:
-    text = redact_text(str(error))
+    text = redact_text(str(error)).rstrip(". ")
     name = type(error).__name__
     return f"{name}: {text}" if text else name
 

@@ -441,7 +441,11 @@ def test_bind_returns_the_object_and_methods_delegate_to_its_manager() -> None:
         ("get", ("dft_upload",), {}),
         ("publish", ("dft_upload",), {"embargo_length": 3}),
         ("wait_until_processed", ("dft_upload",), {"timeout": 5, "poll_interval": 0.1}),
-        ("download_raw", ("dft_upload", "out.zip"), {"path": "data", "overwrite": False}),
+        (
+            "download_raw",
+            ("dft_upload", "out.zip"),
+            {"path": "data", "overwrite": False, "on_progress": None},
+        ),
     ]
 
 
@@ -483,7 +487,7 @@ def test_an_entry_finds_its_upload_and_archive_through_its_manager() -> None:
     assert manager.calls == [
         ("archive", ("dft_bulk",), {"required": {"run": "*"}}),
         ("get_upload", ("dft_upload",), {}),
-        ("download_archive", ("dft_bulk", "a.json"), {"overwrite": True}),
+        ("download_archive", ("dft_bulk", "a.json"), {"overwrite": True, "on_progress": None}),
     ]
 
 

@@ -42,7 +42,13 @@ class DatasetOps(Generic[D]):
             body["entries"] = list(entries)
         if query is not None:
             body["query"] = dict(query)
-        return self._dataset_answer("POST", "datasets", json=body, auth="required")
+        return self._dataset_answer(
+            "POST",
+            "datasets",
+            json=body,
+            auth="required",
+            how_to_check=f"look for it with client.datasets.list(dataset_name={dataset_name!r})",
+        )
 
     def get(self, dataset_id: str) -> Op[D]:
         """`GET /datasets/{dataset_id}`."""
@@ -55,7 +61,10 @@ class DatasetOps(Generic[D]):
     def assign_doi(self, dataset_id: str) -> Op[D]:
         """`POST /datasets/{dataset_id}/action/doi`."""
         return self._dataset_answer(
-            "POST", f"datasets/{segment(dataset_id)}/action/doi", auth="required"
+            "POST",
+            f"datasets/{segment(dataset_id)}/action/doi",
+            auth="required",
+            how_to_check="get the dataset (client.datasets.get) and look at `doi`",
         )
 
     def page(self, params: dict[str, Any], cursor: str | None) -> Op[Page[D]]:

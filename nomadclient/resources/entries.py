@@ -26,6 +26,9 @@ Archive = dict[str, Any]
 # NOMAD's query operators, accepted as the last `__` part of a keyword filter
 OPERATORS = frozenset({"any", "all", "none", "gt", "gte", "lt", "lte"})
 
+# NOMAD's boolean query operators, which cannot be merged with other criteria key by key
+BOOLEAN_KEYS = frozenset({"and", "or", "not"})
+
 # keyword filters that name a quantity other than their own name
 ALIASES = {
     "dataset_id": "datasets.dataset_id",
@@ -42,19 +45,29 @@ def build_query(query: Mapping[str, Any] | None, filters: Mapping[str, Any]) -> 
     A keyword names a quantity with `__` for dots (`results__material__n_elements=2`) and may end
     in an operator (`results__material__n_elements__gte=2`); a few common quantities have short
     names (`dataset_id`, `elements`, `formula`, `main_author_id`). A list value means all of its
-    values, as in NOMAD.
+    values, as in NOMAD. Criteria are merged into one flat query when NOMAD allows it, and
+    combined with `and` when a quantity appears twice or the query dict is a boolean tree.
     """
-    combined: dict[str, Any] = dict(query or {})
+    criteria: list[tuple[str, str, Any]] = [
+        (_quantity(key), key, value) for key, value in (query or {}).items()
+    ]
     for keyword, value in filters.items():
         parts = keyword.split("__")
         operator = parts.pop() if len(parts) > 1 and parts[-1] in OPERATORS else None
-        name = ".".join(parts)
-        name = ALIASES.get(name, name)
+        name = ALIASES.get(".".join(parts), ".".join(parts))
         key = f"{name}:{operator}" if operator else name
-        if key in combined:
-            raise ValueError(f"the query names {key!r} twice; give each quantity once")
-        combined[key] = list(value) if isinstance(value, (tuple, set, frozenset)) else value
-    return combined
+        criteria.append(
+            (name, key, list(value) if isinstance(value, (tuple, set, frozenset)) else value)
+        )
+    names = [name for name, _, _ in criteria]
+    if len(set(names)) == len(names) and not BOOLEAN_KEYS & set(names):
+        return {key: value for _, key, value in criteria}
+    return {"and": [{key: value} for _, key, value in criteria]}
+
+
+def _quantity(key: str) -> str:
+    """The quantity a query key names (`results.material.n_elements:gte` → without `:gte`)."""
+    return key.partition(":")[0]
 
 
 class EntryOps(Generic[E]):

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 U = TypeVar("U")
 E = TypeVar("E")
 
+CHECK_CREATED = "list your uploads (client.uploads.list()) to see whether it was created"
+
 # polling starts at the caller's interval and grows by this factor up to MAX_POLL_INTERVAL
 POLL_GROWTH = 1.5
 MAX_POLL_INTERVAL = 10.0
@@ -76,7 +78,12 @@ class UploadOps(Generic[U, E]):
         if source is None:
             return (
                 yield from self._upload_answer(
-                    "POST", "uploads", params=params, headers=headers, auth="required"
+                    "POST",
+                    "uploads",
+                    params=params,
+                    headers=headers,
+                    auth="required",
+                    how_to_check=CHECK_CREATED,
                 )
             )
         with upload_body(source, file_name=file_name, on_progress=on_progress) as (body, name):
@@ -88,6 +95,7 @@ class UploadOps(Generic[U, E]):
                     headers=headers,
                     body=body,
                     auth="required",
+                    how_to_check=CHECK_CREATED,
                 )
             )
 
@@ -122,6 +130,7 @@ class UploadOps(Generic[U, E]):
             f"uploads/{segment(upload_id)}/edit",
             json={"metadata": metadata},
             auth="required",
+            how_to_check="get the upload (client.uploads.get) and compare its metadata",
         )
 
     def publish(self, upload_id: str, embargo_length: int | None) -> Op[U]:
@@ -131,12 +140,16 @@ class UploadOps(Generic[U, E]):
             f"uploads/{segment(upload_id)}/action/publish",
             params={"embargo_length": embargo_length},
             auth="required",
+            how_to_check="get the upload (client.uploads.get) and look at `published`",
         )
 
     def process(self, upload_id: str) -> Op[U]:
         """`POST /uploads/{upload_id}/action/process`: process the files again."""
         return self._upload_answer(
-            "POST", f"uploads/{segment(upload_id)}/action/process", auth="required"
+            "POST",
+            f"uploads/{segment(upload_id)}/action/process",
+            auth="required",
+            how_to_check="get the upload (client.uploads.get) and look at `process_status`",
         )
 
     def delete(self, upload_id: str) -> Op[U]:

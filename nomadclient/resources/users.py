@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from .._http import RequestPipeline
 from .._ops import Op
+from ..errors import NotFound
 from ..models import User, structure
-from ._common import segment
 
 if TYPE_CHECKING:
     from ..client import AsyncNomadClient, NomadClient
@@ -51,14 +51,22 @@ class UserOps:
         return structure(data, User)
 
     def get(self, user_id: str) -> Op[User]:
-        """`GET /users/{user_id}`, answered from the cache when possible."""
-        cached = self._cache.get(user_id)
-        if cached is not None:
-            return cached
-        data = yield from self._pipeline.json("GET", f"users/{segment(user_id)}")
-        user = structure(data, User)
-        self._cache.add([user])
-        return user
+        """A user by id, answered from the cache when possible.
+
+        Asks `GET /users?user_id=`: NOMAD's `GET /users/{user_id}` answers an unknown id with a
+        500, which would look like a server failure and be retried.
+        """
+        found = yield from self.get_many([user_id])
+        if not found:
+            raise NotFound(
+                f"NOMAD knows no user with id {user_id!r}. Check the id; "
+                "client.users.search(name) finds users by name.",
+                status_code=404,
+                detail="User does not exist",
+                method="GET",
+                url=self._pipeline.url("users"),
+            )
+        return found[0]
 
     def search(self, prefix: str) -> Op[list[User]]:
         """`GET /users?prefix=`: users whose name, username or e-mail starts with `prefix`."""

@@ -51,12 +51,6 @@ async def test_unknown_ids_are_not_found_at_once(
     assert len(standin.requests) == 1  # a 404 is never retried
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="NOMAD answers an unknown user id with 500 'User does not exist'; the SDK raises "
-    "ServerError and retries it like any GET 500 (nomadclient/_http.py retry_delay call, "
-    "nomadclient/_retry.py _is_retryable) instead of NotFound at once",
-)
 def test_unknown_user_id_is_not_found_at_once() -> None:
     # neither the client kind nor the API version matters here: one sync client on 2.0
     with NomadStandIn(users={}) as server, NomadClient(server.api_url, max_retries=1) as nomad:
@@ -89,7 +83,6 @@ async def test_bob_cannot_see_or_delete_alices_upload(
 
 
 async def test_a_refused_request_is_sent_once_with_one_login(
-    request: pytest.FixtureRequest,
     standin: NomadStandIn,
     connect: Connect,
     alice: Account,
@@ -97,16 +90,6 @@ async def test_a_refused_request_is_sent_once_with_one_login(
     api_version: str,
     tmp_path: Path,
 ) -> None:
-    if api_version == "1.3":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="NOMAD 1.3 refuses with 401; the pipeline takes every 401 for an expired "
-                "token, fetches a new one and sends the request again (nomadclient/_http.py, "
-                "the `status == 401` branch): it should not when the detail means 'not allowed' "
-                "(errors._means_forbidden)",
-            )
-        )
     upload = await processed_upload(connect(alice), tmp_path / "data")
     intruder = connect(bob)
     await maybe(intruder.users.me())
@@ -159,17 +142,8 @@ async def test_a_broken_zip_is_refused_when_uploading(
 
 
 async def test_doi_for_a_dataset_is_forbidden_without_datacite(
-    request: pytest.FixtureRequest, connect: Connect, alice: Account, api_version: str
+    connect: Connect, alice: Account
 ) -> None:
-    if api_version == "1.3":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="NOMAD 1.3 refuses with 401 'The DataCite DOI service is not enabled on "
-                "this deployment.'; nomadclient/errors.py _PERMISSION_PHRASES lacks 'not "
-                "enabled', so the SDK raises Unauthorized (and fetches a new token first)",
-            )
-        )
     dataset = await maybe(connect(alice).datasets.create(f"doi of {alice.username}"))
     with pytest.raises(Forbidden) as caught:
         await maybe(dataset.assign_doi())

@@ -85,13 +85,6 @@ async def test_a_file_object_is_streamed_as_an_upload(
     assert sent.calls[-1] == (len(zipped), len(zipped))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a file object without a name is sent as file_name=upload "
-    "(nomadclient/_transfer.py upload_body: `file_name or ... 'upload'`), so NOMAD stores the "
-    "zip as a raw file called 'upload' instead of unpacking it; leaving file_name out lets "
-    "NOMAD recognise a zip or tar body by its content",
-)
 async def test_a_nameless_zip_file_object_is_unpacked(
     connect: Connect, alice: Account, tmp_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ with NomadClient("test") as nomad:
 """
 
 from ._pagination import AsyncPageIterator, Page, PageIterator
+from ._retry import RetryPolicy
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 from .client import AsyncNomadClient, NomadClient
@@ -76,6 +77,7 @@ __all__ = [
     "ProcessingFailed",
     "ProcessingTimeout",
     "RateLimited",
+    "RetryPolicy",
     "ServerError",
     "TransportError",
     "Unauthorized",

@@ -16,6 +16,7 @@ import httpx
 from ._auth import TokenCache
 from ._http import AuthMode, RequestPipeline
 from ._ops import Op, run_async, run_sync
+from ._retry import RetryPolicy
 from .config import ClientOptions, resolve_api_url
 from .credentials import search_credentials
 from .resources.datasets import AsyncDatasets, Datasets
@@ -41,11 +42,12 @@ class _ClientBase:
         token: str | None,
         timeout: float | httpx.Timeout | None,
         max_retries: int | None,
+        retry: RetryPolicy | None,
         allow_insecure_http: bool,
     ) -> None:
         options = ClientOptions(
             api_url=resolve_api_url(url), allow_insecure_http=allow_insecure_http
-        ).evolve(**_given(timeout=timeout, max_retries=max_retries))
+        ).evolve(**_given(timeout=timeout, retry=retry, max_retries=max_retries))
         tokens = TokenCache(
             lambda: search_credentials(
                 options.api_url, username=username, password=password, token=token
@@ -96,6 +98,7 @@ class NomadClient(_ClientBase):
         token: An access, app or personal access token to send as is.
         timeout: Seconds, or an `httpx.Timeout` with separate connect/read/write/pool limits.
         max_retries: How often a request that is safe to repeat is retried (default 3).
+        retry: The whole retry policy (backoff, cap on `Retry-After`), for fine tuning.
         allow_insecure_http: Send credentials over plain http to a non-loopback host.
         http_client: An `httpx.Client` to use instead of the client's own pool (not closed by
             the client).
@@ -120,6 +123,7 @@ class NomadClient(_ClientBase):
         token: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
         allow_insecure_http: bool = False,
         http_client: httpx.Client | None = None,
     ) -> None:
@@ -130,6 +134,7 @@ class NomadClient(_ClientBase):
             token=token,
             timeout=timeout,
             max_retries=max_retries,
+            retry=retry,
             allow_insecure_http=allow_insecure_http,
         )
         self._owns_http = http_client is None
@@ -150,11 +155,13 @@ class NomadClient(_ClientBase):
         *,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
     ) -> NomadClient:
         """A sibling client with other settings, sharing this one's connection pool and token."""
         sibling = object.__new__(NomadClient)
         sibling._sibling_setup(
-            self, self.options.evolve(**_given(timeout=timeout, max_retries=max_retries))
+            self,
+            self.options.evolve(**_given(timeout=timeout, retry=retry, max_retries=max_retries)),
         )
         sibling._owns_http = False
         sibling._http = self._http
@@ -220,6 +227,7 @@ class AsyncNomadClient(_ClientBase):
         token: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
         allow_insecure_http: bool = False,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -230,6 +238,7 @@ class AsyncNomadClient(_ClientBase):
             token=token,
             timeout=timeout,
             max_retries=max_retries,
+            retry=retry,
             allow_insecure_http=allow_insecure_http,
         )
         self._owns_http = http_client is None
@@ -250,11 +259,13 @@ class AsyncNomadClient(_ClientBase):
         *,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
     ) -> AsyncNomadClient:
         """A sibling client with other settings, sharing this one's connection pool and token."""
         sibling = object.__new__(AsyncNomadClient)
         sibling._sibling_setup(
-            self, self.options.evolve(**_given(timeout=timeout, max_retries=max_retries))
+            self,
+            self.options.evolve(**_given(timeout=timeout, retry=retry, max_retries=max_retries)),
         )
         sibling._owns_http = False
         sibling._http = self._http

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from nomadclient import APIError, Conflict, OutcomeUnknown, RateLimited
+from nomadclient import (
+    APIError,
+    Conflict,
+    OutcomeUnknown,
+    RateLimited,
+    RetryPolicy,
+    ServerError,
+)
 from nomadclient.testing import NomadStandIn
 
 from ._support import collect, leftovers, maybe, write_archives
@@ -38,6 +45,9 @@ async def processed_upload(nomad: Any, directory: Path) -> Any:
     return await maybe(upload.wait_until_processed(**FAST))
 
 
+QUICK_RETRIES = RetryPolicy(backoff_base=0.001, backoff_max=0.001)
+
+
 async def test_get_is_retried_on_503_honouring_retry_after(
     standin: NomadStandIn,
     connect: Connect,
@@ -59,6 +69,20 @@ async def test_get_is_retried_on_503_honouring_retry_after(
     assert all("answered 503; retrying in 0.0 s" in message for message in retries)
 
 
+async def test_the_client_backs_off_by_its_retry_policy(
+    standin: NomadStandIn, connect: Connect
+) -> None:
+    # four failures in a row: more than the default policy's three retries would take
+    standin.faults.add("GET", "/datasets", status=502, times=4)
+    nomad = connect(retry=RetryPolicy(max_retries=4, backoff_base=0.001, backoff_max=0.001))
+    assert await collect(nomad.datasets.list(dataset_name="none such")) == []
+    assert len(standin.requests.matching("GET", "/datasets")) == 5
+    sibling = nomad.with_options(max_retries=0)
+    standin.faults.add("GET", "/datasets", status=502, times=1)
+    with pytest.raises(ServerError):
+        await collect(sibling.datasets.list(dataset_name="none such"))
+
+
 async def test_search_posts_are_retried_like_gets(standin: NomadStandIn, connect: Connect) -> None:
     standin.faults.add("POST", "/entries/query", status=503, retry_after=0)
     nomad = connect()
@@ -69,7 +93,7 @@ async def test_search_posts_are_retried_like_gets(standin: NomadStandIn, connect
 async def test_get_is_retried_after_a_dropped_connection(
     standin: NomadStandIn, connect: Connect, alice: Account, tmp_path: Path
 ) -> None:
-    nomad = connect(alice)
+    nomad = connect(alice, retry=QUICK_RETRIES)
     upload = await processed_upload(nomad, tmp_path / "data")
     standin.requests.clear()
     standin.faults.add("GET", f"/uploads/{upload.upload_id}", drop=True)
@@ -81,7 +105,7 @@ async def test_get_is_retried_after_a_dropped_connection(
 async def test_a_truncated_download_is_fetched_again_completely(
     standin: NomadStandIn, connect: Connect, alice: Account, tmp_path: Path
 ) -> None:
-    nomad = connect(alice)
+    nomad = connect(alice, retry=QUICK_RETRIES)
     upload = await processed_upload(nomad, tmp_path / "data")
     entry = (await collect(upload.entries()))[0]
     standin.requests.clear()

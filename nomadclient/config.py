@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import configparser
 import ipaddress
 import math
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 import httpx
+import platformdirs
 
 from ._redact import redact_url
 from ._retry import RetryPolicy
@@ -22,11 +25,14 @@ __all__ = [
     "DEFAULT_DEPLOYMENT",
     "DEFAULT_TIMEOUT",
     "DEPLOYMENTS",
+    "DEPLOYMENTS_ENV_VAR",
     "URL_ENV_VAR",
     "ClientOptions",
+    "deployments_file",
     "is_loopback",
     "make_timeout",
     "resolve_api_url",
+    "user_deployments",
 ]
 
 DEPLOYMENTS: Mapping[str, str] = MappingProxyType(
@@ -43,6 +49,9 @@ DEFAULT_DEPLOYMENT = "test"
 """Used when neither an argument nor `NOMAD_URL` names one: the test deployment is the safe
 place to try things, its data is deleted from time to time."""
 
+DEPLOYMENTS_ENV_VAR = "NOMADCLIENT_DEPLOYMENTS"
+"""The environment variable that points at your own deployments file (see `deployments_file`)."""
+
 URL_ENV_VAR = "NOMAD_URL"
 """The environment variable that names the deployment or API URL when none is given."""
 
@@ -54,8 +63,9 @@ def resolve_api_url(url: str | None, environ: Mapping[str, str] | None = None) -
     """The API base URL for a deployment name, an API URL, or None.
 
     None means the `NOMAD_URL` environment variable, else the `"test"` deployment. Names are
-    those of `DEPLOYMENTS` (any case). A URL must be http(s) and end with `/api/v1`; one ending
-    with `/api` gets `/v1` appended, as NOMAD's own client does; a trailing slash is dropped.
+    those of `DEPLOYMENTS` (any case), then your own from `deployments_file()`. A URL must be
+    http(s) and end with `/api/v1`; one ending with `/api` gets `/v1` appended, as NOMAD's own
+    client does; a trailing slash is dropped.
     """
     origin = "The URL given"
     if url is None:
@@ -66,7 +76,46 @@ def resolve_api_url(url: str | None, environ: Mapping[str, str] | None = None) -
     named = DEPLOYMENTS.get(text.lower())
     if named is not None:
         return named
+    if "://" not in text:
+        own = user_deployments(environ)
+        if text in own:
+            return _normalize_url(own[text], f"Deployment {text!r} in {deployments_file(environ)}")
     return _normalize_url(text, origin)
+
+
+def deployments_file(environ: Mapping[str, str] | None = None) -> Path:
+    """Where your own deployment names live: `NOMADCLIENT_DEPLOYMENTS`, else the user config.
+
+    An INI file with one section per name, e.g. for an Oasis:
+
+    ```ini
+    [my-oasis]
+    url = https://oasis.example.org/nomad-oasis/api/v1
+    ```
+    """
+    env = os.environ if environ is None else environ
+    configured = env.get(DEPLOYMENTS_ENV_VAR)
+    if configured:
+        return Path(configured)
+    return platformdirs.user_config_path("nomadclient") / "deployments.ini"
+
+
+def user_deployments(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The deployment names of `deployments_file()` and their URLs (none when it is absent)."""
+    path = deployments_file(environ)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        read = parser.read(path, encoding="utf-8")
+    except configparser.Error as error:
+        raise ConfigurationError(f"{path} is not a valid INI file: {error}") from error
+    if not read:
+        return {}
+    missing = [name for name in parser.sections() if not parser.get(name, "url", fallback="")]
+    if missing:
+        raise ConfigurationError(
+            f"{path}: deployment(s) {', '.join(missing)} have no `url = ...` line"
+        )
+    return {name: parser.get(name, "url") for name in parser.sections()}
 
 
 def is_loopback(url: str) -> bool:
@@ -178,7 +227,7 @@ class ClientOptions:
 
 
 def _normalize_url(text: str, origin: str) -> str:
-    names = ", ".join(DEPLOYMENTS)
+    names = ", ".join(DEPLOYMENTS) + f", or your own in {deployments_file()}"
     shown = redact_url(text)
     try:
         parts = urlsplit(text)

@@ -8,6 +8,7 @@ import keyring
 import keyring.backend
 import pytest
 from keyring.backends import null
+from standin_helpers import Api
 
 from nomadclient.testing import NomadStandIn
 
@@ -22,12 +23,15 @@ def _no_personal_credentials(
 ) -> Iterator[None]:
     """Keep the developer's own credentials out of every test.
 
-    The OS keyring becomes an empty one, NOMAD_* variables are removed and the working directory
-    is an empty folder (no `.env`); tests that need any of them set their own.
+    The OS keyring becomes an empty one, NOMAD_* variables are removed, the working directory
+    is an empty folder (no `.env`) and your own deployment names are not read; tests that need
+    any of them set their own.
     """
     for name in ("NOMAD_URL", "NOMAD_TOKEN", "NOMAD_USERNAME", "NOMAD_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    home = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(home)
+    monkeypatch.setenv("NOMADCLIENT_DEPLOYMENTS", str(home / "no-deployments.ini"))
     previous = keyring.get_keyring()
     keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
     yield
@@ -50,3 +54,21 @@ def server(api_version: str) -> Iterator[NomadStandIn]:
         api_version=api_version,  # type: ignore[arg-type]
     ) as running:
         yield running
+
+
+@pytest.fixture
+def alice(server: NomadStandIn) -> Api:
+    """A client of `server` logged in as alice."""
+    return Api(server, "alice")
+
+
+@pytest.fixture
+def bob(server: NomadStandIn) -> Api:
+    """A client of `server` logged in as bob."""
+    return Api(server, "bob")
+
+
+@pytest.fixture
+def anonymous(server: NomadStandIn) -> Api:
+    """A client of `server` without credentials."""
+    return Api(server, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import attrs
 import httpx
@@ -285,3 +286,25 @@ def test_options_are_frozen_and_comparable() -> None:
         options.api_url = "prod"  # type: ignore[misc]
     assert options == ClientOptions("TEST")
     assert options != options.evolve(max_retries=0)
+
+
+def test_your_own_deployment_names_come_from_the_deployments_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path / "deployments.ini"
+    own.write_text("[my-oasis]\nurl = https://oasis.example.org/nomad-oasis/api/\n")
+    monkeypatch.setenv("NOMADCLIENT_DEPLOYMENTS", str(own))
+    assert resolve_api_url("my-oasis") == "https://oasis.example.org/nomad-oasis/api/v1"
+    assert resolve_api_url("prod") == DEPLOYMENTS["prod"]  # built-in names come first
+    with pytest.raises(ConfigurationError, match=str(own)):
+        resolve_api_url("their-oasis")
+
+
+def test_a_deployment_without_url_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path / "deployments.ini"
+    own.write_text("[my-oasis]\nhost = oasis.example.org\n")
+    monkeypatch.setenv("NOMADCLIENT_DEPLOYMENTS", str(own))
+    with pytest.raises(ConfigurationError, match=r"my-oasis have no `url = \.\.\.` line"):
+        resolve_api_url("my-oasis")

@@ -7,6 +7,7 @@ import json
 
 import httpx
 import pytest
+from standin_helpers import add_entry, auth
 
 from nomadclient.testing import NomadStandIn
 
@@ -104,7 +105,7 @@ def test_get_token_exists_only_in_1_3(server: NomadStandIn, api_version: str) ->
 
 
 def test_app_token_lifetime_and_use(server: NomadStandIn) -> None:
-    headers = {"Authorization": f"Bearer {server.token_for('alice')}"}
+    headers = auth(server)
     response = httpx.get(
         f"{server.api_url}/auth/app_token", params={"expires_in": 3600}, headers=headers
     )
@@ -118,7 +119,7 @@ def test_app_token_lifetime_and_use(server: NomadStandIn) -> None:
 
 @pytest.mark.parametrize("expires_in", ["0", "-5", "2592001", "soon"])
 def test_app_token_lifetime_bounds(server: NomadStandIn, expires_in: str) -> None:
-    headers = {"Authorization": f"Bearer {server.token_for('alice')}"}
+    headers = auth(server)
     response = httpx.get(
         f"{server.api_url}/auth/app_token", params={"expires_in": expires_in}, headers=headers
     )
@@ -127,7 +128,7 @@ def test_app_token_lifetime_bounds(server: NomadStandIn, expires_in: str) -> Non
 
 
 def test_app_token_needs_expires_in(server: NomadStandIn, api_version: str) -> None:
-    headers = {"Authorization": f"Bearer {server.token_for('alice')}"}
+    headers = auth(server)
     response = httpx.get(f"{server.api_url}/auth/app_token", headers=headers)
     assert response.status_code == 422
     item = response.json()["detail"][0]
@@ -166,7 +167,7 @@ def test_only_access_tokens_create_tokens_in_2_0(
 
 
 def test_signature_token_lives_ten_seconds(server: NomadStandIn) -> None:
-    headers = {"Authorization": f"Bearer {server.token_for('alice')}"}
+    headers = auth(server)
     response = httpx.get(f"{server.api_url}/auth/signature_token", headers=headers)
     assert response.status_code == 200
     token = response.json()["signature_token"]
@@ -200,29 +201,7 @@ def test_bad_and_expired_tokens(server: NomadStandIn) -> None:
 def test_signature_token_as_download_parameter_only_in_1_3(
     server: NomadStandIn, api_version: str, download: str, anonymous_status: int
 ) -> None:
-    from nomadclient.testing._state import EntryRecord, UploadRecord, create_uuid, entry_id_for
-
-    store = server.store
-    upload_id = create_uuid()
-    entry_id = entry_id_for(upload_id, "data.archive.json")
-    with store.lock:
-        store.uploads[upload_id] = UploadRecord(
-            upload_id=upload_id,
-            main_author=server.user("alice").user_id,
-            files_dir=store.new_upload_dir(upload_id),
-            process_status="SUCCESS",
-            entry_ids=[entry_id],
-        )
-        store.entries[entry_id] = EntryRecord(
-            entry_id=entry_id,
-            upload_id=upload_id,
-            mainfile="data.archive.json",
-            process_status="SUCCESS",
-            archive={"data": {"x": 1}},
-            results={},
-        )
-        store.touch()
-        (store.uploads[upload_id].files_dir / "data.archive.json").write_text('{"data": {}}')
+    upload_id, entry_id = add_entry(server, "alice", archive={"data": {"x": 1}})
     url = f"{server.api_url}/" + download.format(entry_id=entry_id, upload_id=upload_id)
     signature = server.token_for("alice", kind="signature", lifetime=10)
     signed = httpx.get(url, params={"signature_token": signature})

@@ -6,50 +6,23 @@ from typing import Any
 
 import httpx
 import pytest
+from standin_helpers import add_entry, auth, datasets_path
 
 from nomadclient.testing import NomadStandIn
-from nomadclient.testing._state import EntryRecord, UploadRecord, create_uuid, entry_id_for
-
-
-def _auth(server: NomadStandIn, name: str = "alice") -> dict[str, str]:
-    return {"Authorization": f"Bearer {server.token_for(name)}"}
 
 
 def _collection(server: NomadStandIn) -> str:
-    slash = "/" if server.config.api_version == "1.3" else ""
-    return f"{server.api_url}/datasets{slash}"
+    return server.api_url + datasets_path(server.config.api_version)
 
 
 def _create(server: NomadStandIn, name: str, user: str = "alice", **body: Any) -> httpx.Response:
     return httpx.post(
-        _collection(server), json={"dataset_name": name, **body}, headers=_auth(server, user)
+        _collection(server), json={"dataset_name": name, **body}, headers=auth(server, user)
     )
 
 
 def _add_entry(server: NomadStandIn, owner: str, *, published: bool = False) -> str:
-    """An upload with one processed entry, put straight into the store."""
-    store = server.store
-    upload_id = create_uuid()
-    entry_id = entry_id_for(upload_id, "data.archive.json")
-    with store.lock:
-        store.uploads[upload_id] = UploadRecord(
-            upload_id=upload_id,
-            main_author=server.user(owner).user_id,
-            files_dir=store.new_upload_dir(upload_id),
-            published=published,
-            process_status="SUCCESS",
-            entry_ids=[entry_id],
-        )
-        store.entries[entry_id] = EntryRecord(
-            entry_id=entry_id,
-            upload_id=upload_id,
-            mainfile="data.archive.json",
-            process_status="SUCCESS",
-            archive={},
-            results={},
-        )
-        store.touch()
-    return entry_id
+    return add_entry(server, owner, published=published)[1]
 
 
 def test_create_and_get(server: NomadStandIn) -> None:
@@ -228,20 +201,20 @@ def test_delete_detaches_entries(server: NomadStandIn) -> None:
     upload = server.store.uploads[server.store.entries[entry_id].upload_id]
     version_before = upload.version
     url = f"{server.api_url}/datasets/{created['dataset_id']}"
-    response = httpx.delete(url, headers=_auth(server))
+    response = httpx.delete(url, headers=auth(server))
     assert response.status_code == 200
     assert response.json() == created
     assert server.store.entries[entry_id].dataset_ids == []
     assert upload.version > version_before
     assert httpx.get(url).status_code == 404
-    gone = httpx.delete(url, headers=_auth(server))
+    gone = httpx.delete(url, headers=auth(server))
     assert gone.status_code == 404
     assert gone.json() == {"detail": "Dataset not found. The given id does not match any dataset."}
 
 
 def test_only_the_creator_deletes(server: NomadStandIn, api_version: str) -> None:
     dataset_id = _create(server, "mine").json()["dataset_id"]
-    response = httpx.delete(f"{server.api_url}/datasets/{dataset_id}", headers=_auth(server, "bob"))
+    response = httpx.delete(f"{server.api_url}/datasets/{dataset_id}", headers=auth(server, "bob"))
     assert response.status_code == (403 if api_version == "2.0" else 401)
     assert response.json() == {
         "detail": "The dataset can only be edited by the user who created the dataset."
@@ -251,7 +224,7 @@ def test_only_the_creator_deletes(server: NomadStandIn, api_version: str) -> Non
 def test_doi_disabled_by_default(server: NomadStandIn, api_version: str) -> None:
     dataset_id = _create(server, "cite me").json()["dataset_id"]
     response = httpx.post(
-        f"{server.api_url}/datasets/{dataset_id}/action/doi", headers=_auth(server)
+        f"{server.api_url}/datasets/{dataset_id}/action/doi", headers=auth(server)
     )
     assert response.status_code == (403 if api_version == "2.0" else 401)
     assert response.json() == {
@@ -275,7 +248,7 @@ def test_doi_checks_then_assigns(datacite_server: NomadStandIn) -> None:
     api = server.api_url
 
     def assign(dataset_id: str) -> httpx.Response:
-        return httpx.post(f"{api}/datasets/{dataset_id}/action/doi", headers=_auth(server))
+        return httpx.post(f"{api}/datasets/{dataset_id}/action/doi", headers=auth(server))
 
     empty = assign(_create(server, "empty").json()["dataset_id"])
     assert empty.status_code == 400
@@ -294,7 +267,7 @@ def test_doi_checks_then_assigns(datacite_server: NomadStandIn) -> None:
     assert again.json() == {
         "detail": "The dataset already has a DOI and cannot be changed anymore."
     }
-    frozen = httpx.delete(f"{api}/datasets/{dataset_id}", headers=_auth(server))
+    frozen = httpx.delete(f"{api}/datasets/{dataset_id}", headers=auth(server))
     assert frozen.status_code == 400
     listed = httpx.get(_collection(server), params={"doi": response.json()["data"]["doi"]})
     assert [d["dataset_id"] for d in listed.json()["data"]] == [dataset_id]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
-import time
 import zipfile
 from typing import Any
 
 import httpx
 import pytest
+from standin_helpers import JSON_ONLY, Api, archive_zip
 
 from nomadclient.testing import NomadStandIn
 
@@ -20,44 +19,24 @@ ARCHIVE = {
 }
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name, content in files.items():
-            bundle.writestr(name, content)
-    return buffer.getvalue()
-
-
 @pytest.fixture
-def entry(server: NomadStandIn) -> dict[str, Any]:
+def entry(alice: Api) -> dict[str, Any]:
     """An entry of alice's unpublished upload: `calc/a.archive.json` next to `calc/notes.txt`."""
-    token = server.token_for("alice")
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    content = _zip(
+    content = archive_zip(
         {
-            "calc/a.archive.json": json.dumps(ARCHIVE).encode(),
+            "calc/a.archive.json": ARCHIVE,
             "calc/notes.txt": b"0123456789",
             "calc/deeper/hidden.txt": b"not in the entry's directory",
         }
     )
-    response = httpx.post(
-        f"{server.api_url}/uploads", params={"file_name": "up.zip"}, content=content,
-        headers=headers,
-    )  # fmt: skip
-    assert response.status_code == 200, response.text
-    upload_id = response.json()["upload_id"]
-    deadline = time.monotonic() + 10
-    while True:
-        upload = httpx.get(f"{server.api_url}/uploads/{upload_id}", headers=headers).json()
-        if not upload["data"]["process_running"]:
-            break
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    found = httpx.post(
-        f"{server.api_url}/entries/query", json={"owner": "user"}, headers=headers
-    ).json()
+    upload_id = alice.processed(content, file_name="up.zip")
+    found = alice.http.post("/entries/query", json={"owner": "user"}).json()
     assert found["pagination"]["total"] == 1
-    return {"entry_id": found["data"][0]["entry_id"], "upload_id": upload_id, "headers": headers}
+    return {
+        "entry_id": found["data"][0]["entry_id"],
+        "upload_id": upload_id,
+        "headers": {**alice.headers, **JSON_ONLY},
+    }
 
 
 def test_archive_contains_sections_metadata_and_results(
@@ -122,6 +101,16 @@ def test_raw_zip_holds_the_mainfile_directory(server: NomadStandIn, entry: dict[
         "calc/notes.txt",
         "manifest.json",
     }
+
+
+def test_bad_re_pattern_is_a_422(server: NomadStandIn, entry: dict[str, Any]) -> None:
+    url = f"{server.api_url}/entries/{entry['entry_id']}/raw"
+    response = httpx.get(url, params={"re_pattern": "(unclosed"}, headers=entry["headers"])
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["re_pattern"]
+    body = {"owner": "visible", "files": {"re_pattern": "["}}
+    bulk = httpx.post(f"{server.api_url}/entries/raw/query", json=body, headers=entry["headers"])
+    assert bulk.status_code == 422
 
 
 def test_raw_file_windows_and_404(server: NomadStandIn, entry: dict[str, Any]) -> None:

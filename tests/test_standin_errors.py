@@ -5,12 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from standin_helpers import auth, datasets_path
 
 from nomadclient.testing import NomadStandIn
-
-
-def _auth(server: NomadStandIn) -> dict[str, str]:
-    return {"Authorization": f"Bearer {server.token_for('alice')}"}
 
 
 def test_unknown_route_and_wrong_method(server: NomadStandIn) -> None:
@@ -24,7 +21,7 @@ def test_unknown_route_and_wrong_method(server: NomadStandIn) -> None:
 
 def test_validation_error_shapes(server: NomadStandIn, api_version: str) -> None:
     response = httpx.get(
-        f"{server.api_url}/auth/app_token", params={"expires_in": "soon"}, headers=_auth(server)
+        f"{server.api_url}/auth/app_token", params={"expires_in": "soon"}, headers=auth(server)
     )
     assert response.status_code == 422
     (item,) = response.json()["detail"]
@@ -41,11 +38,11 @@ def test_validation_error_shapes(server: NomadStandIn, api_version: str) -> None
 
 
 def test_malformed_json_body(server: NomadStandIn, api_version: str) -> None:
-    path = "/datasets" if api_version == "2.0" else "/datasets/"
+    path = datasets_path(api_version)
     response = httpx.post(
         f"{server.api_url}{path}",
         content=b'{"dataset_name": ',
-        headers={**_auth(server), "Content-Type": "application/json"},
+        headers={**auth(server), "Content-Type": "application/json"},
     )
     assert response.status_code == 422
     item = response.json()["detail"][0]
@@ -55,11 +52,11 @@ def test_malformed_json_body(server: NomadStandIn, api_version: str) -> None:
 
 
 def test_wrong_body_types(server: NomadStandIn, api_version: str) -> None:
-    path = "/datasets" if api_version == "2.0" else "/datasets/"
-    response = httpx.post(f"{server.api_url}{path}", json=[1, 2], headers=_auth(server))
+    path = datasets_path(api_version)
+    response = httpx.post(f"{server.api_url}{path}", json=[1, 2], headers=auth(server))
     assert response.status_code == 422
     response = httpx.post(
-        f"{server.api_url}{path}", json={"dataset_name": {"x": 1}}, headers=_auth(server)
+        f"{server.api_url}{path}", json={"dataset_name": {"x": 1}}, headers=auth(server)
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "dataset_name"]
@@ -106,7 +103,7 @@ def test_openapi_is_served(server: NomadStandIn) -> None:
 
 
 def test_huge_page_size_and_page(server: NomadStandIn, api_version: str) -> None:
-    path = "/datasets" if api_version == "2.0" else "/datasets/"
+    path = datasets_path(api_version)
     url = f"{server.api_url}{path}"
     assert httpx.get(url, params={"page_size": 10**12}).status_code == 200
     assert httpx.get(url, params={"page": 10**15}).status_code == 400
@@ -115,8 +112,8 @@ def test_huge_page_size_and_page(server: NomadStandIn, api_version: str) -> None
 
 
 def test_concurrent_creates_keep_names_unique(server: NomadStandIn, api_version: str) -> None:
-    path = "/datasets" if api_version == "2.0" else "/datasets/"
-    headers = _auth(server)
+    path = datasets_path(api_version)
+    headers = auth(server)
 
     def create(_: int) -> int:
         response = httpx.post(

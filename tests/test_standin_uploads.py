@@ -7,99 +7,12 @@ import json
 import tarfile
 import threading
 import time
-import zipfile
 from typing import Any
 
 import httpx
-import pytest
+from standin_helpers import JSON_ONLY, SILICON, Api, archive_tar, archive_zip, in_13
 
 from nomadclient.testing import NomadStandIn
-
-SILICON = {
-    "data": {"m_def": "nomad.datamodel.metainfo.eln.ElnBaseSection", "name": "Si sample"},
-    "results": {"material": {"elements": ["Si"], "chemical_formula_reduced": "Si"}},
-    "metadata": {"comment": "from the file"},
-}
-JSON_ONLY = {"Accept": "application/json"}
-
-
-def archive_zip(files: dict[str, Any] | None = None) -> bytes:
-    """A zip with `*.archive.json` files (dicts are JSON-encoded, strings written as they are)."""
-    files = files or {"sample.archive.json": SILICON, "notes/readme.txt": "raw"}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name, content in files.items():
-            bundle.writestr(name, content if isinstance(content, str) else json.dumps(content))
-    return buffer.getvalue()
-
-
-def archive_tar(files: dict[str, str], mode: str = "w:gz") -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode=mode) as bundle:  # type: ignore[call-overload]
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            bundle.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-class Api:
-    """A tiny client for one user of the stand-in."""
-
-    def __init__(self, server: NomadStandIn, username: str | None) -> None:
-        self.url = server.api_url
-        self.version = server.config.api_version
-        headers = {"Authorization": f"Bearer {server.token_for(username)}"} if username else {}
-        self.http = httpx.Client(base_url=server.api_url, headers=headers, timeout=30)
-
-    def create(self, content: bytes | None = None, **params: Any) -> str:
-        response = self.http.post(
-            "/uploads", content=content or b"", params=params, headers=JSON_ONLY
-        )
-        assert response.status_code == 200, response.text
-        upload_id: str = response.json()["upload_id"]
-        return upload_id
-
-    def upload(self, upload_id: str) -> dict[str, Any]:
-        response = self.http.get(f"/uploads/{upload_id}")
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()["data"]
-        return data
-
-    def wait(self, upload_id: str) -> dict[str, Any]:
-        deadline = time.monotonic() + 20
-        while True:
-            data = self.upload(upload_id)
-            if not data["process_running"]:
-                return data
-            assert time.monotonic() < deadline, data
-            time.sleep(0.01)
-
-    def processed(self, content: bytes | None = None, **params: Any) -> str:
-        upload_id = self.create(content or archive_zip(), **params)
-        assert self.wait(upload_id)["process_status"] == "SUCCESS"
-        return upload_id
-
-
-@pytest.fixture
-def alice(server: NomadStandIn) -> Api:
-    return Api(server, "alice")
-
-
-@pytest.fixture
-def bob(server: NomadStandIn) -> Api:
-    return Api(server, "bob")
-
-
-@pytest.fixture
-def anonymous(server: NomadStandIn) -> Api:
-    return Api(server, None)
-
-
-def in_13(api: Api) -> bool:
-    return api.version == "1.3"
-
 
 # --------------------------------------------------------------------------------------------
 # creating

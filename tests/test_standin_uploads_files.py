@@ -7,19 +7,7 @@ import json
 import zipfile
 
 import pytest
-from test_standin_uploads import JSON_ONLY, SILICON, Api, archive_zip, in_13
-
-from nomadclient.testing import NomadStandIn
-
-
-@pytest.fixture
-def alice(server: NomadStandIn) -> Api:
-    return Api(server, "alice")
-
-
-@pytest.fixture
-def anonymous(server: NomadStandIn) -> Api:
-    return Api(server, None)
+from standin_helpers import JSON_ONLY, SILICON, Api, archive_zip, in_13
 
 
 def test_download_file_window_and_directory_zip(alice: Api) -> None:
@@ -47,6 +35,16 @@ def test_download_file_window_and_directory_zip(alice: Api) -> None:
         f"/uploads/{upload_id}/raw/notes/readme.txt", params={"compress": True, "offset": 1}
     )
     assert both.status_code == 400
+
+
+def test_bad_re_pattern_is_a_400_and_the_server_survives(alice: Api) -> None:
+    upload_id = alice.processed()
+    response = alice.http.get(
+        f"/uploads/{upload_id}/raw/", params={"compress": True, "re_pattern": "(unclosed"}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Bad re_pattern: ")
+    assert alice.http.get(f"/uploads/{upload_id}/raw/notes/readme.txt").content == b"raw"
 
 
 def test_published_zip_endpoint(alice: Api, anonymous: Api) -> None:

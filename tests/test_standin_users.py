@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 
 import httpx
+from standin_helpers import auth
 
 from nomadclient.testing import NomadStandIn
 
 
-def _auth(server: NomadStandIn, name: str = "alice") -> dict[str, str]:
-    return {"Authorization": f"Bearer {server.token_for(name)}"}
-
-
 def test_me_keeps_nulls_and_email(server: NomadStandIn, api_version: str) -> None:
-    response = httpx.get(f"{server.api_url}/users/me", headers=_auth(server))
+    response = httpx.get(f"{server.api_url}/users/me", headers=auth(server))
     assert response.status_code == 200
     me = response.json()
     assert me["email"] == "alice@example.org"

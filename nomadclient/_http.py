@@ -41,10 +41,19 @@ class RequestPipeline:
     tokens: TokenCache
 
     def url(self, path: str) -> str:
-        """The absolute URL of `path`, relative to the API base (a leading slash is allowed)."""
+        """The absolute URL of `path`, relative to the API base (a leading slash is allowed).
+
+        An absolute URL is accepted only under the API base: the token must not travel elsewhere.
+        """
+        base = self.options.api_url
         if path.startswith(("http://", "https://")):
-            return path
-        return f"{self.options.api_url}/{path.lstrip('/')}"
+            if path.startswith(f"{base}/"):
+                return path
+            raise ValueError(
+                f"{redact_url(path)} is not under this client's API URL {base}: give a path "
+                "relative to it (e.g. 'uploads'), or make a client for that deployment"
+            )
+        return f"{base}/{path.lstrip('/')}"
 
     def request(
         self,
@@ -75,11 +84,9 @@ class RequestPipeline:
         attempt = 0
         token_refreshed = False
         while True:
-            token = (
-                (yield from self.tokens.token(self, required=auth == "required"))
-                if (auth != "none")
-                else None
-            )
+            token = None
+            if auth != "none":
+                token = yield from self.tokens.token(self, required=auth == "required")
             if token is not None:
                 check_secure_transport(
                     self.options.api_url, allow_insecure_http=self.options.allow_insecure_http

@@ -52,3 +52,14 @@ async def test_errors_show_no_token(connect: Connect) -> None:
     assert error.status_code == 401
     for shown in (str(error), repr(error), error.url, str(error.detail)):
         assert secret not in shown
+
+
+async def test_the_token_never_travels_to_another_host(
+    standin: NomadStandIn, connect: Connect, alice: Account
+) -> None:
+    nomad = connect(alice)
+    with pytest.raises(ValueError, match="not under this client's API URL"):
+        await maybe(nomad.request("GET", "http://127.0.0.2:9/steal"))
+    assert len(standin.requests) == 0  # refused before logging in or sending anything
+    same_host = await maybe(nomad.request("GET", f"{standin.api_url}/users/me", auth="required"))
+    assert same_host.json()["username"] == alice.username

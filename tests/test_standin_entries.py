@@ -81,7 +81,9 @@ def test_cursor_walk_with_other_order(populated: NomadStandIn, order: str) -> No
     assert len(ids) == len(set(ids)) == N_ENTRIES
     by_id = {item["entry_id"]: item for item in metadata_of(populated, {})}
     values = [by_id[entry_id]["results"]["material"]["n_elements"] for entry_id in ids]
-    assert values == sorted(values, reverse=order == "desc")
+    # ties are broken by entry id, in the same direction
+    keyed = list(zip(values, ids, strict=True))
+    assert keyed == sorted(keyed, reverse=order == "desc")
     first_page = query(populated, body).json()
     cursor = first_page["pagination"]["next_page_after_value"]
     last = first_page["data"][-1]

@@ -413,7 +413,7 @@ def _set(record: UploadRecord | EntryRecord, name: str, value: Any, main_author:
     if not spec.many:
         if spec.kind == "datetime" and value is not None:
             value = _parse_time(value)
-        if attribute in ("embargo_length",) and value is None:
+        if attribute == "embargo_length" and value is None:
             value = 0
         setattr(record, attribute, value)
         return

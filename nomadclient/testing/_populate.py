@@ -69,7 +69,8 @@ def populate(
         upload = UploadRecord(
             upload_id=upload_id,
             main_author=owner.user_id,
-            files_dir=store.root / "uploads" / upload_id / "raw",
+            # synthetic entries have no files: the directory is never created
+            files_dir=store.upload_dir(upload_id),
             upload_name=f"synthetic upload {index + 1}",
             upload_create_time=created,
             published=True,

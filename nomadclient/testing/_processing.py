@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._files import walk_files
-from ._state import EntryRecord, Store, UploadRecord, entry_id_for, utcnow
+from ._state import ApiVersion, EntryRecord, Store, UploadRecord, entry_id_for, utcnow
 
 JobKind = Literal["process", "publish", "edit", "delete"]
 
@@ -33,7 +33,7 @@ ARCHIVE_SUFFIX = ".archive.json"
 ARCHIVE_PARSER = "parsers/archive"
 
 # NOMAD's process names: 2.0 runs Temporal workflows, 1.3 ran Celery tasks
-_PROCESS_NAMES: dict[str, dict[JobKind, str]] = {
+_PROCESS_NAMES: dict[ApiVersion, dict[JobKind, str]] = {
     "2.0": {
         "process": "_process_upload",
         "publish": "_publish_upload",
@@ -198,7 +198,7 @@ class Processor:
             upload = store.uploads.get(job.upload_id)
             if upload is None:
                 return
-            self._set_state(upload, job.kind, "RUNNING", _progress_message(job.kind))
+            self._set_state(upload, job.kind, "RUNNING", _PROGRESS_MESSAGES[job.kind])
             upload.errors = []
             upload.warnings = []
         try:
@@ -244,7 +244,7 @@ class Processor:
             self._finish(upload, "process")
             publish = job.publish_after and bool(upload.entry_ids) and not upload.published
             if publish:
-                self._set_state(upload, "publish", "RUNNING", _progress_message("publish"))
+                self._set_state(upload, "publish", "RUNNING", _PROGRESS_MESSAGES["publish"])
         if publish:
             self._publish(job, upload, None)
 
@@ -357,7 +357,9 @@ def _parse_mainfile(files_dir: Path, mainfile: str) -> _ParsedMainfile:
     return _ParsedMainfile(mainfile, archive=data)
 
 
-def _apply_parse_result(entry: EntryRecord, parsed: _ParsedMainfile, api_version: str) -> None:
+def _apply_parse_result(
+    entry: EntryRecord, parsed: _ParsedMainfile, api_version: ApiVersion
+) -> None:
     entry.complete_time = utcnow()
     entry.current_process = "process_entry"
     if parsed.archive is None:
@@ -389,13 +391,13 @@ def _apply_parse_result(entry: EntryRecord, parsed: _ParsedMainfile, api_version
     )
 
 
-def _progress_message(kind: JobKind) -> str:
-    return {
-        "process": "Matching",
-        "publish": "Publishing",
-        "edit": "Editing metadata",
-        "delete": "Deleting upload",
-    }[kind]
+# `last_status_message` while a job runs
+_PROGRESS_MESSAGES: dict[JobKind, str] = {
+    "process": "Matching",
+    "publish": "Publishing",
+    "edit": "Editing metadata",
+    "delete": "Deleting upload",
+}
 
 
 # --------------------------------------------------------------------------------------------

@@ -537,6 +537,9 @@ Predicate = Callable[[dict[str, Any]], bool]
 
 def values_at(metadata: dict[str, Any], name: str) -> list[Any]:
     """All values at a dotted path, flattened through lists, as a multi-valued field."""
+    if "." not in name:  # most searched and sorted quantities: no walk needed
+        value = metadata.get(name)
+        return [] if value is None else list(value) if isinstance(value, list) else [value]
     current: list[Any] = [metadata]
     for part in name.split("."):
         found: list[Any] = []
@@ -577,14 +580,22 @@ def _compile_criterion(store: Store, criterion: Criterion) -> Predicate:
     name = criterion.name
 
     def stored(metadata: dict[str, Any]) -> list[Any]:
-        return [_stored_value(kind, value) for value in values_at(metadata, name)]
+        values = values_at(metadata, name)
+        # strings and booleans are compared as stored; scans run this for every entry
+        if kind in ("str", "bool"):
+            return values
+        return [_stored_value(kind, value) for value in values]
+
+    def has_all(metadata: dict[str, Any]) -> bool:
+        present = stored(metadata)
+        return all(value in present for value in wanted_all)
 
     if criterion.op == "eq":
         wanted = criterion.value
         return lambda metadata: wanted in stored(metadata)
     if criterion.op == "all":
         wanted_all = criterion.value
-        return lambda metadata: all(value in stored(metadata) for value in wanted_all)
+        return has_all
     if criterion.op == "any":
         wanted_any = criterion.value
         return lambda metadata: any(value in wanted_any for value in stored(metadata))
@@ -800,7 +811,7 @@ def _ordered_ids(
             state.results.move_to_end(cache_key)
             return cached
     predicate = compile_query(store, query)
-    matches = list(matching_entries(store, user, owner, predicate))
+    matches = matching_entries(store, user, owner, predicate)
     ids = _sorted_ids(store, matches, pagination.order_by, pagination.order == "desc")
     result = _IdList(store.generation, ids, {entry_id: index for index, entry_id in enumerate(ids)})
     with state.lock:
@@ -810,49 +821,58 @@ def _ordered_ids(
     return result
 
 
-def _sort_key(store: Store, order_by: str, metadata: dict[str, Any]) -> Any:
+def _sort_key(store: Store, order_by: str) -> Callable[[dict[str, Any]], Any]:
+    """How entries' metadata sorts by `order_by` (None: no value); the quantity looked up once."""
     known = quantity(store, order_by)
-    values = values_at(metadata, order_by)
-    if not values:
-        return None
-    value = values[0]
-    if known is not None and known.kind == "datetime":
-        try:
-            return _as_datetime(value).timestamp()
-        except (TypeError, ValueError):
+    is_datetime = known is not None and known.kind == "datetime"
+
+    def key(metadata: dict[str, Any]) -> Any:
+        values = values_at(metadata, order_by)
+        if not values:
             return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float):
-        return float(value)
-    return str(value)
+        value = values[0]
+        if is_datetime:
+            try:
+                return _as_datetime(value).timestamp()
+            except (TypeError, ValueError):
+                return None
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int | float):
+            return float(value)
+        return str(value)
+
+    return key
 
 
 def _sorted_ids(
     store: Store,
-    matches: list[tuple[EntryRecord, dict[str, Any]]],
+    matches: Iterable[tuple[EntryRecord, dict[str, Any]]],
     order_by: str,
     descending: bool,
 ) -> list[str]:
+    # scans build no per-entry containers: on large stores the garbage collector would
+    # walk the whole index each time they pile up, which cost more than the scan itself
     if order_by in ("entry_id", *_SORT_ONLY):
         return sorted((entry.entry_id for entry, _ in matches), reverse=descending)
-    keyed = [(_sort_key(store, order_by, metadata), entry.entry_id) for entry, metadata in matches]
-    # Elasticsearch puts entries without a value last in either direction
-    present = [item for item in keyed if item[0] is not None]
-    missing = [item for item in keyed if item[0] is None]
+    key_of = _sort_key(store, order_by)
+    keys = {entry.entry_id: key_of(metadata) for entry, metadata in matches}
+    # ties go by entry id: order by id first, then stably by the key, both in one direction
+    ids = sorted(keys, reverse=descending)
+    present = [entry_id for entry_id in ids if keys[entry_id] is not None]
     try:
-        present.sort(reverse=descending)
-    except TypeError:
-        present.sort(key=lambda item: (str(item[0]), item[1]), reverse=descending)
-    missing.sort(key=lambda item: item[1], reverse=descending)
-    return [entry_id for _, entry_id in present + missing]
+        present.sort(key=keys.__getitem__, reverse=descending)
+    except TypeError:  # values of different kinds: compare them as text
+        present.sort(key=lambda entry_id: (str(keys[entry_id]), entry_id), reverse=descending)
+    # Elasticsearch puts entries without a value last in either direction
+    return present + [entry_id for entry_id in ids if keys[entry_id] is None]
 
 
 def _cursor(store: Store, order_by: str, metadata: dict[str, Any]) -> str:
     entry_id = str(metadata["entry_id"])
     if order_by in ("entry_id", *_SORT_ONLY):
         return entry_id
-    key = _sort_key(store, order_by, metadata)
+    key = _sort_key(store, order_by)(metadata)
     known = quantity(store, order_by)
     if key is None:
         text = ""
@@ -894,10 +914,8 @@ def _position_after(store: Store, ordered: _IdList, pagination: EntryPagination,
         text, entry_id = after.rsplit(":", 1)
         known = quantity(store, pagination.order_by)
         wanted = (_parse_cursor_value(known, text), entry_id)
-        keys = [
-            (_sort_key(store, pagination.order_by, _metadata_or_static(store, store.entries[i])), i)
-            for i in ordered.ids
-        ]
+        key_of = _sort_key(store, pagination.order_by)
+        keys = [(key_of(_metadata_or_static(store, store.entries[i])), i) for i in ordered.ids]
     for index, key in enumerate(keys):
         try:
             beyond = key < wanted if descending else key > wanted

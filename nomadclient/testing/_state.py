@@ -437,9 +437,13 @@ class Store:
 
     # uploads and visibility ----------------------------------------------------------------
 
+    def upload_dir(self, upload_id: str) -> Path:
+        """Where an upload's raw files are kept (`raw/` of the upload's own directory)."""
+        return self.root / "uploads" / upload_id / "raw"
+
     def new_upload_dir(self, upload_id: str) -> Path:
-        """The directory that holds an upload's raw files."""
-        path = self.root / "uploads" / upload_id / "raw"
+        """The directory that holds an upload's raw files, created."""
+        path = self.upload_dir(upload_id)
         path.mkdir(parents=True, exist_ok=True)
         return path
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from .._deps import OptionalUser, RequiredUser, StoreDep
 from .._errors import NomadError, forbidden
 from .._pagination import PageRequest, paginate_list, pagination_params
+from .._search import select_entry_ids
 from .._state import (
     ApiVersion,
     DatasetRecord,
@@ -207,8 +208,6 @@ def _own_entries(store: Store, user: UserRecord, create: DatasetCreate) -> list[
             if entry.entry_id in wanted and _is_main_author(store, entry, user)
         ]
     if create.query is not None:
-        from .._search import select_entry_ids
-
         entry_ids = select_entry_ids(store, user, "user", create.query)
         return [store.entries[entry_id] for entry_id in entry_ids if entry_id in store.entries]
     return []

@@ -11,7 +11,9 @@ import enum
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
@@ -42,6 +44,7 @@ from .._search import (
     entry_metadata,
     entry_pagination,
     matching_entries,
+    owner_admits,
     parse_query,
     project_metadata,
     quantity,
@@ -339,13 +342,17 @@ def _paged(store: Store, user: UserRecord | None, request: Search) -> SearchPage
 
 
 def _visible_entry(
-    store: Store, entry_id: str, user: UserRecord | None, missing: str
+    store: Store,
+    entry_id: str,
+    user: UserRecord | None,
+    missing: str,
+    admits: Callable[[UploadRecord, UserRecord | None], bool] = can_read,
 ) -> tuple[EntryRecord, UploadRecord]:
-    """An entry readable by `user` (owner `visible`), else 404 with `missing`."""
+    """An entry whose upload `admits` the user (default: owner `visible`), else 404 `missing`."""
     with store.lock:
         entry = store.entries.get(entry_id)
         upload = store.uploads.get(entry.upload_id) if entry is not None else None
-        if entry is None or upload is None or not can_read(upload, user):
+        if entry is None or upload is None or not admits(upload, user):
             raise NomadError(404, missing)
         return entry, upload
 
@@ -716,12 +723,8 @@ def get_entry(
     exclude: ListParam = None,
 ) -> dict[str, Any]:
     """One entry's metadata; searched with owner `all`, so embargoed metadata is visible."""
-    with store.lock:
-        entry = store.entries.get(entry_id)
-        upload = store.uploads.get(entry.upload_id) if entry is not None else None
-        if entry is None or upload is None or not (upload.published or can_read(upload, user)):
-            raise NomadError(404, NOT_VISIBLE)
-        metadata = entry_metadata(store, entry)
+    entry, _ = _visible_entry(store, entry_id, user, NOT_VISIBLE, partial(owner_admits, "all"))
+    metadata = entry_metadata(store, entry)
     required = RequiredBody(include=include, exclude=exclude)
     return {
         "entry_id": entry_id,

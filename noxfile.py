@@ -19,7 +19,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
-    session.install("ruff")
+    session.install("ruff==0.17.6")  # pinned: a new ruff must not turn CI red by itself
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -27,7 +27,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package and the tests."""
-    session.install("-e", ".[dev]", "nox")
+    session.install("-e", ".[dev]", "nox", "mypy==2.4.1")  # pinned like ruff
     session.run("mypy", "--strict")
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ._entry_metadata import entry_metadata
 from ._errors import validation_error
-from ._search import entry_metadata
 from ._state import EntryRecord, Store
 
 _WHOLE = frozenset({"*", "include", "include-resolved"})

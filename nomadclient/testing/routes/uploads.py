@@ -17,13 +17,13 @@ from fastapi.responses import Response
 
 from .._archive import archive_item
 from .._deps import OptionalUser, RequiredUser, StoreDep
+from .._entry_metadata import entry_metadata
 from .._errors import NomadError, forbidden
 from .._files import merge_tree
 from .._metadata_edit import apply_edit, parse_body, verify_edit
 from .._pagination import PageRequest, paginate_list, pagination_params
 from .._processing import Job, processor_for, running_kind
 from .._receiving import receive_files, unpack
-from .._search import entry_metadata
 from .._state import EntryRecord, Store, UploadRecord, UserRecord, create_uuid
 from .._upload_access import (
     BUSY,

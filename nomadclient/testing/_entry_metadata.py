@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -16,6 +18,14 @@ from ._state import (
     format_index_time,
     omit_none,
 )
+
+# the sections of every processed entry: NOMAD's archive root and its metadata
+ALWAYS_SECTIONS = (
+    "nomad.datamodel.datamodel.EntryArchive",
+    "nomad.datamodel.datamodel.EntryMetadata",
+)
+RESULTS_SECTION = "nomad.datamodel.results.Results"
+_PYTHON_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 # entry id -> (what the metadata was built from, the metadata)
 _CacheKey = tuple[int, str, int]
@@ -98,11 +108,43 @@ def _build_metadata(store: Store, upload: UploadRecord, entry: EntryRecord) -> d
         "quantities": [path.lstrip(".") for path in all_paths],
         "n_quantities": len(all_paths),
         "results": entry.results,
+        **processing_keys(archive, bool(entry.results)),
     }
     if store.api_version == "2.0":
         metadata["description"] = upload.description
         metadata["process_status"] = entry.process_status
     return omit_none(metadata)
+
+
+def processing_keys(archive: dict[str, Any], has_results: bool) -> dict[str, Any]:
+    """The keys NOMAD's processing writes into every entry's metadata.
+
+    `nomad_commit` (empty in releases), `sections` (the qualified names of the section
+    definitions in the archive, sorted) and `section_defs` (one item per name). Clients such as
+    nomad-utility-workflows require all three. Without NOMAD's metainfo the stand-in knows only
+    some sections: the archive's own, `results` when there are some, and a Python `m_def`.
+    """
+    names = set(ALWAYS_SECTIONS)
+    if has_results:
+        names.add(RESULTS_SECTION)
+    data = archive.get("data")
+    definition = data.get("m_def") if isinstance(data, dict) else None
+    if isinstance(definition, str) and _PYTHON_NAME.match(definition):
+        names.add(definition)
+    sections = sorted(names)
+    return {
+        "nomad_commit": "",
+        "sections": sections,
+        "section_defs": [
+            {
+                "definition_qualified_name": name,
+                # NOMAD's ids are sha1 digests of the definitions; one of the name stands in
+                "definition_id": hashlib.sha1(name.encode("utf-8")).hexdigest(),  # noqa: S324
+                "used_directly": True,
+            }
+            for name in sections
+        ],
+    }
 
 
 def _entry_type(archive: dict[str, Any]) -> str | None:

@@ -14,6 +14,8 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ._entry_metadata import processing_keys
+from ._quantities import leaf_paths
 from ._state import (
     NOMAD_VERSIONS,
     EntryRecord,
@@ -132,6 +134,7 @@ def _upload_metadata(store: Store, upload: UploadRecord, owner: UserRecord) -> d
         "writer_groups": [],
         "viewer_groups": [],
         "datasets": [],
+        **processing_keys({}, has_results=True),
     }
     if store.api_version == "2.0":
         common["process_status"] = "SUCCESS"
@@ -145,6 +148,7 @@ def _entry(
     entry_id = entry_id_for(upload.upload_id, mainfile)
     created = upload.upload_create_time + timedelta(seconds=number)
     metadata = dict(common)
+    quantities = sorted(path.lstrip(".") for path, _ in leaf_paths("", {"results": results}))
     metadata.update(
         entry_id=entry_id,
         calc_id=entry_id,
@@ -153,7 +157,8 @@ def _entry(
         entry_create_time=format_index_time(created),
         last_processing_time=format_index_time(created + timedelta(minutes=5)),
         files=[mainfile],
-        n_quantities=42,
+        quantities=quantities,
+        n_quantities=len(quantities),
         results=results,
     )
     return EntryRecord(

@@ -2,7 +2,8 @@
 
 Every operation of the SDK (a request with retries, a page of results, waiting for processing, a
 streamed download) is written once, as a generator that *yields* the I/O it needs — send this
-request, sleep this long, read the next chunk — and receives the result. `run_sync` performs those
+request, sleep this long, read the next chunk, run this blocking file work — and receives the
+result. `run_sync` performs those
 steps with an `httpx.Client`, `run_async` with an `httpx.AsyncClient`. The drivers are the only
 code that differs between `NomadClient` and `AsyncNomadClient`.
 """
@@ -77,6 +78,16 @@ class Sleep:
 
 
 @attrs.frozen
+class Blocking:
+    """Run `call()`, which blocks on local I/O (zipping a directory); answers its result.
+
+    The async driver runs it in a worker thread so that the event loop goes on meanwhile.
+    """
+
+    call: Callable[[], Any]
+
+
+@attrs.frozen
 class ReadChunk:
     """Read the next chunk of a streamed response body; the driver answers b"" at the end."""
 
@@ -97,7 +108,7 @@ class Close:
     response: httpx.Response
 
 
-Step = Send | Sleep | ReadChunk | Read | Close
+Step = Send | Sleep | Blocking | ReadChunk | Read | Close
 Op = Generator[Step, Any, T]
 """An operation: yields steps, receives their results, returns a `T`."""
 
@@ -119,6 +130,8 @@ def run_sync(op: Op[T], client: httpx.Client) -> T:
                     result = client.send(request, stream=step.stream)
                 elif isinstance(step, Sleep):
                     time.sleep(step.seconds)
+                elif isinstance(step, Blocking):
+                    result = step.call()
                 elif isinstance(step, ReadChunk):
                     reader = readers.setdefault(
                         id(step.response), step.response.iter_bytes(CHUNK_SIZE)
@@ -152,6 +165,8 @@ async def run_async(op: Op[T], client: httpx.AsyncClient) -> T:
                     result = await client.send(request, stream=step.stream)
                 elif isinstance(step, Sleep):
                     await anyio.sleep(step.seconds)
+                elif isinstance(step, Blocking):
+                    result = await anyio.to_thread.run_sync(step.call)
                 elif isinstance(step, ReadChunk):
                     reader = readers.setdefault(
                         id(step.response), step.response.aiter_bytes(CHUNK_SIZE)

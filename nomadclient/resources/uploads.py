@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 from typing_extensions import Unpack
 
 from .._http import RequestPipeline
-from .._ops import Op, Sleep
+from .._ops import Blocking, Op, Sleep
 from .._pagination import AsyncPageIterator, Page, PageIterator
 from .._transfer import UploadSource, download, upload_body
 from .._types import NotGiven, ProgressCallback, is_given
@@ -86,7 +87,14 @@ class UploadOps(Generic[U, E]):
                     how_to_check=CHECK_CREATED,
                 )
             )
-        with upload_body(source, file_name=file_name, on_progress=on_progress) as (body, name):
+        # zipping a directory or spooling a file object can take a while: off the event loop
+        temporary_files = contextlib.ExitStack()
+        body, name = yield Blocking(
+            lambda: temporary_files.enter_context(
+                upload_body(source, file_name=file_name, on_progress=on_progress)
+            )
+        )
+        with temporary_files:
             return (
                 yield from self._upload_answer(
                     "POST",

@@ -29,7 +29,7 @@ _PYTHON_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 # entry id -> (what the metadata was built from, the metadata)
 _CacheKey = tuple[int, str, int]
-_CACHE: PerStore[dict[str, tuple[_CacheKey, dict[str, Any]]]] = PerStore(dict)
+_CACHE: PerStore[dict[str, tuple[_CacheKey, dict[str, Any]]]] = PerStore(lambda _: {})
 
 
 def entry_metadata(store: Store, entry: EntryRecord) -> dict[str, Any]:

@@ -13,12 +13,12 @@ T = TypeVar("T")
 
 
 class PerStore(Generic[T]):
-    """One `T` per store, made by `factory` when a store first asks for it.
+    """One `T` per store, made by `factory(store)` when a store first asks for it.
 
     Keyed weakly, so a closed and forgotten store takes its caches with it.
     """
 
-    def __init__(self, factory: Callable[[], T]) -> None:
+    def __init__(self, factory: Callable[[Store], T]) -> None:
         self._factory = factory
         self._values: weakref.WeakKeyDictionary[Store, T] = weakref.WeakKeyDictionary()
         # guards only the creation of values: a store-wide lock would serialize servers
@@ -29,5 +29,5 @@ class PerStore(Generic[T]):
         with self._lock:
             value = self._values.get(store)
             if value is None:
-                value = self._values[store] = self._factory()
+                value = self._values[store] = self._factory(store)
             return value

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._files import walk_files
+from ._per_store import PerStore
 from ._state import ApiVersion, EntryRecord, Store, UploadRecord, entry_id_for, utcnow
 
 JobKind = Literal["process", "publish", "edit", "delete"]
@@ -403,16 +403,16 @@ _PROGRESS_MESSAGES: dict[JobKind, str] = {
 # --------------------------------------------------------------------------------------------
 # one processor per store
 
-_processors: weakref.WeakKeyDictionary[Store, Processor] = weakref.WeakKeyDictionary()
-_processors_lock = threading.Lock()
+
+def _start_processor(store: Store) -> Processor:
+    processor = Processor(store)
+    store.on_close(processor.close)
+    return processor
+
+
+_PROCESSORS: PerStore[Processor] = PerStore(_start_processor)
 
 
 def processor_for(store: Store) -> Processor:
     """The store's processor, created on first use and closed together with the store."""
-    with _processors_lock:
-        processor = _processors.get(store)
-        if processor is None:
-            processor = Processor(store)
-            _processors[store] = processor
-            store.on_close(processor.close)
-        return processor
+    return _PROCESSORS.of(store)

@@ -53,7 +53,7 @@ def leaf_paths(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
 
 
 # the `results.*` quantities entries of each store brought along
-_DISCOVERED: PerStore[dict[str, Quantity]] = PerStore(dict)
+_DISCOVERED: PerStore[dict[str, Quantity]] = PerStore(lambda _: {})
 
 
 def _quantities(kind: Kind, scalar: bool, names: str) -> dict[str, Quantity]:

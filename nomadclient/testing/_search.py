@@ -92,7 +92,7 @@ class _ResultCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_RESULTS: PerStore[_ResultCache] = PerStore(_ResultCache)
+_RESULTS: PerStore[_ResultCache] = PerStore(lambda _: _ResultCache())
 _MAX_CACHED_RESULTS = 64
 
 
